@@ -1,0 +1,1 @@
+"""Dockyard: a REST service that manages Docker containers over HTTP."""

@@ -1,0 +1,1 @@
+"""Everything that speaks to the Docker engine lives in this package."""

@@ -1,0 +1,81 @@
+"""Engine failures translated to problems in one place: the contract's error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from aiodocker.exceptions import DockerError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from app.errors import (
+    BadRequest,
+    Conflict,
+    EngineFailure,
+    EngineTimeout,
+    EngineUnavailable,
+    NotFound,
+    Problem,
+    problem_response,
+)
+
+UNREACHABLE = 900  # aiodocker's status for "could not connect"
+
+# The engine answers 500 for some failures that are the caller's conflict, not the engine's.
+_CONFLICT_HINTS = (
+    "port is already allocated",
+    "address already in use",
+    "is already in use",
+    "Multiple IDs found",  # an id prefix that names more than one object
+)
+
+
+def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem:
+    """Map an engine error to the problem the contract promises for it."""
+    message = str(exc.message or "").strip() or "the engine gave no message"
+    status = exc.status
+    if status == UNREACHABLE:
+        return EngineUnavailable(
+            "the Docker engine is not reachable; try again later",
+            headers={"Retry-After": str(retry_after)},
+            engine_message=message,
+        )
+    if status == 404:
+        return NotFound(message)
+    if status == 409:
+        return Conflict(message)
+    if status == 400:
+        return BadRequest(message)
+    if any(hint in message for hint in _CONFLICT_HINTS):
+        return Conflict(message)
+    return EngineFailure(message, engine_status=status)
+
+
+def problem_from_exception(exc: BaseException, retry_after: int = 5) -> Problem | None:
+    """The problem for an engine-side failure, or None when ``exc`` is not one."""
+    if isinstance(exc, DockerError):
+        return problem_from_docker_error(exc, retry_after)
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return EngineTimeout("the Docker engine did not answer in time")
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return EngineUnavailable(
+            "the connection to the Docker engine was lost; try again later",
+            headers={"Retry-After": str(retry_after)},
+        )
+    if isinstance(exc, aiohttp.ClientError):
+        return EngineFailure(f"the Docker engine sent a bad answer: {exc}")
+    return None
+
+
+async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
+    settings = getattr(request.app.state, "settings", None)
+    retry_after = settings.retry_after_seconds if settings is not None else 5
+    problem = problem_from_exception(exc, retry_after)
+    assert problem is not None
+    return problem_response(problem, request.url.path)
+
+
+def install_engine_error_handlers(app: FastAPI) -> None:
+    for kind in (DockerError, TimeoutError, aiohttp.ClientError):
+        app.add_exception_handler(kind, _on_engine_error)

@@ -1,0 +1,244 @@
+"""HTTP handlers for /v1/containers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import StringConstraints
+
+from app.deps import DockerDep, SettingsDep
+from app.errors import UnsupportedMediaType
+from app.schemas.containers import (
+    Container,
+    ContainerSpec,
+    ContainerSummary,
+    FilesystemChange,
+    PruneResult,
+    RunResult,
+    RunSpec,
+    TopResult,
+    WaitResult,
+)
+from app.schemas.problem import problems
+from app.services import archive, containers, run
+from app.upstream import UpstreamResponse
+
+router = APIRouter(prefix="/v1/containers", tags=["containers"])
+
+ContainerStatus = Literal[
+    "created", "restarting", "running", "removing", "paused", "exited", "dead"
+]
+LabelSelector = Annotated[str, StringConstraints(pattern=r"^[^=\s][^=]*(=.*)?$", max_length=512)]
+LabelFilter = Annotated[
+    list[LabelSelector] | None,
+    Query(description="Label filter 'key' or 'key=value'; repeat for AND"),
+]
+GraceSeconds = Annotated[
+    int | None,
+    Query(alias="timeout", ge=0, le=3600, description="Seconds to wait before killing"),
+]
+Signal = Annotated[
+    str | None,
+    Query(pattern=r"^(SIG)?[A-Z0-9+-]{1,16}$|^\d{1,2}$", description="e.g. SIGTERM, HUP, 9"),
+]
+
+
+@router.get("", response_model=list[ContainerSummary], responses=problems())
+async def list_containers(
+    docker: DockerDep,
+    all: Annotated[bool, Query(description="Include stopped containers")] = False,
+    label: LabelFilter = None,
+    status: Annotated[ContainerStatus | None, Query()] = None,
+    name: Annotated[str | None, Query(max_length=256)] = None,
+    ancestor: Annotated[str | None, Query(max_length=512)] = None,
+) -> list[ContainerSummary]:
+    """List containers (running only unless ``all``), filtered by labels, status, name, image."""
+    return await containers.list_containers(
+        docker, all=all, labels=label, status=status, name=name, ancestor=ancestor
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Container,
+    responses=problems(400, 404, 409),
+)
+async def create_container(
+    spec: ContainerSpec,
+    docker: DockerDep,
+    settings: SettingsDep,
+    start: Annotated[bool, Query(description="Start it too (the SDK's run(detach=True))")] = False,
+) -> Container:
+    """Create a container from a spec, and start it with ``?start=true``."""
+    return await containers.create(
+        docker, spec, start=start, default_host_ip=settings.publish_host_ip
+    )
+
+
+@router.post("/run", response_model=RunResult, responses=problems(400, 404, 409))
+async def run_container(spec: RunSpec, docker: DockerDep, settings: SettingsDep) -> RunResult:
+    """Run a one-off job to completion: exit code, stdout and stderr apart, then remove it.
+
+    A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).
+    """
+    return await run.run(
+        docker,
+        spec,
+        default_host_ip=settings.publish_host_ip,
+        default_timeout=settings.run_default_timeout,
+        max_output_bytes=settings.max_output_bytes,
+    )
+
+
+@router.post("/prune", response_model=PruneResult, responses=problems())
+async def prune_containers(
+    docker: DockerDep,
+    label: LabelFilter = None,
+    until: Annotated[
+        str | None, Query(description="Only containers created before this time", max_length=64)
+    ] = None,
+) -> PruneResult:
+    """Remove stopped containers (optionally only those with these labels)."""
+    return await containers.prune(docker, labels=label, until=until)
+
+
+@router.get("/{ref}", response_model=Container, responses=problems(404, 409))
+async def get_container(
+    ref: str,
+    docker: DockerDep,
+    raw: Annotated[bool, Query(description="Add the engine's inspect document as attrs")] = False,
+) -> Container:
+    """Inspect a container by full id, unambiguous id prefix, or name."""
+    return await containers.inspect(docker, ref, raw=raw)
+
+
+@router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
+async def remove_container(
+    ref: str,
+    docker: DockerDep,
+    force: Annotated[bool, Query(description="Kill it first if it is running")] = False,
+    volumes: Annotated[bool, Query(description="Remove its anonymous volumes too")] = False,
+) -> Response:
+    """Remove a container."""
+    await containers.remove(docker, ref, force=force, volumes=volumes)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{ref}/start", response_model=Container, responses=problems(400, 404, 409))
+async def start_container(ref: str, docker: DockerDep) -> Container:
+    """Start a container (no-op if it is running)."""
+    return await containers.start(docker, ref)
+
+
+@router.post("/{ref}/stop", response_model=Container, responses=problems(404, 409))
+async def stop_container(ref: str, docker: DockerDep, grace: GraceSeconds = None) -> Container:
+    """Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds."""
+    return await containers.stop(docker, ref, grace)
+
+
+@router.post("/{ref}/restart", response_model=Container, responses=problems(404, 409))
+async def restart_container(ref: str, docker: DockerDep, grace: GraceSeconds = None) -> Container:
+    """Restart a container."""
+    return await containers.restart(docker, ref, grace)
+
+
+@router.post("/{ref}/kill", response_model=Container, responses=problems(400, 404, 409))
+async def kill_container(ref: str, docker: DockerDep, signal: Signal = None) -> Container:
+    """Send a signal (SIGKILL by default) to a running container."""
+    return await containers.kill(docker, ref, signal)
+
+
+@router.post("/{ref}/pause", response_model=Container, responses=problems(404, 409))
+async def pause_container(ref: str, docker: DockerDep) -> Container:
+    """Freeze every process of a running container."""
+    return await containers.pause(docker, ref)
+
+
+@router.post("/{ref}/unpause", response_model=Container, responses=problems(404, 409))
+async def unpause_container(ref: str, docker: DockerDep) -> Container:
+    """Thaw a paused container."""
+    return await containers.unpause(docker, ref)
+
+
+@router.post("/{ref}/wait", response_model=WaitResult, responses=problems(404, 409))
+async def wait_container(
+    ref: str,
+    docker: DockerDep,
+    condition: Annotated[Literal["not-running", "next-exit", "removed"], Query()] = "not-running",
+    within: Annotated[
+        float | None,
+        Query(alias="timeout", gt=0, le=86400, description="Seconds; 504 when they pass"),
+    ] = None,
+) -> WaitResult:
+    """Block until the container stops (or exits next, or is removed); its exit status."""
+    return await containers.wait(docker, ref, condition=condition, within=within)
+
+
+@router.get("/{ref}/top", response_model=TopResult, responses=problems(404, 409))
+async def top_container(
+    ref: str,
+    docker: DockerDep,
+    ps_args: Annotated[str | None, Query(pattern=r"^[a-zA-Z -]{1,32}$")] = None,
+) -> TopResult:
+    """The processes running in a container."""
+    return await containers.top(docker, ref, ps_args)
+
+
+@router.get("/{ref}/changes", response_model=list[FilesystemChange], responses=problems(404))
+async def container_changes(ref: str, docker: DockerDep) -> list[FilesystemChange]:
+    """Files added, changed or deleted in the container's filesystem."""
+    return await containers.changes(docker, ref)
+
+
+@router.get(
+    "/{ref}/archive",
+    response_class=UpstreamResponse,
+    status_code=status.HTTP_200_OK,
+    responses={
+        200: {
+            "description": "A tar archive of the path",
+            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problems(400, 404),
+    },
+)
+async def get_archive(
+    ref: str, docker: DockerDep, path: Annotated[str, Query(min_length=1)]
+) -> UpstreamResponse:
+    """Download a file or directory from the container as a tar archive.
+
+    ``X-Path-Stat`` carries the path's stat (name, size, mode, mtime) as JSON.
+    """
+    upstream, stat = await archive.open_download(docker, ref, path)
+    headers = {"X-Path-Stat": json.dumps(stat)} if stat else None
+    return UpstreamResponse(upstream, media_type="application/x-tar", headers=headers)
+
+
+@router.put(
+    "/{ref}/archive",
+    status_code=status.HTTP_204_NO_CONTENT,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses=problems(400, 404, 409, 411, 413, 415),
+)
+async def put_archive(
+    ref: str,
+    request: Request,
+    docker: DockerDep,
+    settings: SettingsDep,
+    path: Annotated[str, Query(min_length=1, description="Directory to extract into")],
+) -> Response:
+    """Extract a tar archive into a directory of the container."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type != "application/x-tar":
+        raise UnsupportedMediaType("send the archive as Content-Type: application/x-tar")
+    archive.check_upload_length(request.headers.get("content-length"), settings.max_archive_bytes)
+    await archive.upload(docker, ref, path, request.stream())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Stateless use cases per resource: validated spec → engine calls → view. No FastAPI here."""

@@ -1,0 +1,116 @@
+"""The one-off job (the SDK's ``run(detach=False)``): create, start, wait, collect, remove."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import aiodocker
+
+from app.engine import containers as engine
+from app.engine.frames import Stream, read_frames
+from app.errors import ContainerFailed
+from app.schemas.containers import RunResult, RunSpec
+from app.services.container_config import create_body
+from app.services.containers import remove_quietly
+from app.services.shielded import shielded
+
+# After a timeout kill, how long to wait for the engine to report the container down.
+_KILL_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class CollectedOutput:
+    """stdout and stderr kept apart, cut off once ``limit`` bytes have been kept."""
+
+    limit: int
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    truncated: bool = False
+
+    def add(self, stream: Stream, data: bytes) -> bool:
+        """Keep what fits; False once the limit is reached and the rest is dropped."""
+        room = self.limit - len(self.stdout) - len(self.stderr)
+        if len(data) > room:
+            data = data[: max(room, 0)]
+            self.truncated = True
+        (self.stderr if stream is Stream.STDERR else self.stdout).extend(data)
+        return not self.truncated
+
+
+async def collect_logs(
+    docker: aiodocker.Docker, container_id: str, *, tty: bool, limit: int
+) -> CollectedOutput:
+    """Read a stopped container's whole output, split by stream, up to ``limit`` bytes."""
+    output = CollectedOutput(limit=limit)
+    params = {"stdout": True, "stderr": True, "follow": False}
+    async with engine.logs(docker, container_id, params) as response:
+        async for stream, data in read_frames(response, tty=tty):
+            if not output.add(stream, data):
+                break
+    return output
+
+
+async def run(
+    docker: aiodocker.Docker,
+    spec: RunSpec,
+    *,
+    default_host_ip: str,
+    default_timeout: float,
+    max_output_bytes: int,
+) -> RunResult:
+    """Run a job to completion and report its exit code and output."""
+    body = create_body(spec, default_host_ip=default_host_ip)
+    # We remove the container ourselves, after reading its output.
+    body["HostConfig"]["AutoRemove"] = False
+    limit = max_output_bytes
+    if spec.max_output_bytes is not None:
+        limit = min(spec.max_output_bytes, max_output_bytes)
+    timeout = spec.timeout if spec.timeout is not None else default_timeout
+
+    container_id = await engine.create(docker, body, spec.name)
+    try:
+        await engine.start(docker, container_id)
+    except BaseException:
+        # A job that never started is not worth keeping, whatever ``remove`` says.
+        await shielded(remove_quietly(docker, container_id))
+        raise
+    started = time.monotonic()
+    try:
+        timed_out = False
+        try:
+            async with asyncio.timeout(timeout):
+                await engine.wait(docker, container_id, "not-running")
+        except TimeoutError:
+            timed_out = True
+            await engine.kill(docker, container_id, "SIGKILL")
+            async with asyncio.timeout(_KILL_GRACE_SECONDS):
+                await engine.wait(docker, container_id, "not-running")
+        duration_ms = round((time.monotonic() - started) * 1000)
+        state = (await engine.inspect(docker, container_id)).get("State") or {}
+        output = await collect_logs(docker, container_id, tty=spec.tty, limit=limit)
+    finally:
+        if spec.remove:
+            await shielded(remove_quietly(docker, container_id))
+
+    result = RunResult(
+        container_id=container_id,
+        exit_code=int(state.get("ExitCode", -1)),
+        stdout=output.stdout.decode("utf-8", errors="replace"),
+        stderr=output.stderr.decode("utf-8", errors="replace"),
+        duration_ms=duration_ms,
+        timed_out=timed_out,
+        oom_killed=bool(state.get("OOMKilled")),
+        truncated=output.truncated,
+    )
+    if spec.check and (result.exit_code != 0 or timed_out):
+        raise ContainerFailed(
+            f"container {container_id[:12]} exited with status {result.exit_code}"
+            + (" after its timeout" if timed_out else ""),
+            container_id=container_id,
+            exit_status=result.exit_code,
+            stderr=result.stderr,
+            timed_out=timed_out,
+        )
+    return result
