@@ -52,7 +52,14 @@ def server(settings: Settings, docker: aiodocker.Docker) -> Iterator[LiveServer]
         yield live
 
 
+async def _never_a_bare_500(response: httpx.Response) -> None:
+    # The contract: every failure is a specific problem; a 500 is always a bug of ours.
+    assert response.status_code != 500, f"{response.request.url} answered 500"
+
+
 @pytest.fixture
 async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, timeout=60, event_hooks={"response": [_never_a_bare_500]}
+    ) as client:
         yield client

@@ -1,0 +1,125 @@
+"""Archives in and out, top, changes and prune, checked against what the container really holds."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from typing import Any
+
+import aiodocker
+import httpx
+
+from tests.support import spec, unique_name
+
+
+def tar_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+async def running(api: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    response = await api.post(
+        "/v1/containers?start=true", json=spec(command=["sleep", "600"], **fields)
+    )
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def exec_output(docker: aiodocker.Docker, container_id: str, *cmd: str) -> str:
+    container = docker.containers.container(container_id)
+    execution = await container.exec(list(cmd))
+    chunks = []
+    async with execution.start(detach=False) as stream:
+        while (message := await stream.read_out()) is not None:
+            chunks.append(message.data)
+    return b"".join(chunks).decode()
+
+
+async def test_put_archive_then_read_it_back(
+    api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    made = await running(api)
+    upload = tar_of({"hello.txt": b"hello archive\n", "sub/inner.txt": b"inner\n"})
+    put = await api.put(
+        f"/v1/containers/{made['id']}/archive",
+        params={"path": "/etc"},
+        content=upload,
+        headers={"content-type": "application/x-tar"},
+    )
+    assert put.status_code == 204, put.text
+    assert await exec_output(docker, made["id"], "cat", "/etc/hello.txt") == "hello archive\n"
+
+    got = await api.get(f"/v1/containers/{made['id']}/archive", params={"path": "/etc/sub"})
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/x-tar"
+    with tarfile.open(fileobj=io.BytesIO(got.content)) as archive:
+        member = archive.extractfile("sub/inner.txt")
+        assert member is not None
+        assert member.read() == b"inner\n"
+    assert '"name": "sub"' in got.headers["x-path-stat"]
+
+
+async def test_archive_errors(api: httpx.AsyncClient) -> None:
+    made = await running(api)
+    base = f"/v1/containers/{made['id']}/archive"
+    missing = await api.get(base, params={"path": "/no/such/path"})
+    assert missing.status_code == 404
+    wrong_type = await api.put(
+        base, params={"path": "/etc"}, content=b"x", headers={"content-type": "text/plain"}
+    )
+    assert wrong_type.status_code == 415
+    no_dir = await api.put(
+        base,
+        params={"path": "/no/such/dir"},
+        content=tar_of({"a": b"a"}),
+        headers={"content-type": "application/x-tar"},
+    )
+    assert no_dir.status_code == 404
+
+
+async def test_top_lists_the_container_processes(api: httpx.AsyncClient) -> None:
+    made = await running(api)
+    top = (await api.get(f"/v1/containers/{made['id']}/top")).json()
+    assert "PID" in top["titles"]
+    command_column = top["titles"].index("CMD")
+    assert any("sleep 600" in row[command_column] for row in top["processes"])
+    stopped = (await api.post("/v1/containers", json=spec(command=["true"]))).json()
+    assert (await api.get(f"/v1/containers/{stopped['id']}/top")).status_code == 409
+
+
+async def test_changes_show_what_the_container_wrote(api: httpx.AsyncClient) -> None:
+    result = await api.post(
+        "/v1/containers/run",
+        json=spec(command=["sh", "-c", "mkdir -p /made && echo x > /made/file"], remove=False),
+    )
+    container_id = result.json()["container_id"]
+    changes = (await api.get(f"/v1/containers/{container_id}/changes")).json()
+    assert {"path": "/made", "kind": "added"} in changes
+    assert {"path": "/made/file", "kind": "added"} in changes
+
+
+async def test_prune_removes_only_stopped_containers_it_matches(
+    api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    batch = unique_name("prune")
+    stopped = (
+        await api.post("/v1/containers", json=spec(command=["true"], labels={"batch": batch}))
+    ).json()
+    alive = await running(api, labels={"batch": batch})
+    other = (await api.post("/v1/containers", json=spec(command=["true"]))).json()
+
+    pruned = await api.post("/v1/containers/prune", params={"label": f"batch={batch}"})
+    assert pruned.status_code == 200
+    body = pruned.json()
+    assert body["deleted"] == [stopped["id"]]
+    assert body["space_reclaimed"] >= 0
+    remaining = {
+        c.id for c in await docker.containers.list(all=True, filters={"label": [f"batch={batch}"]})
+    }
+    assert remaining == {alive["id"]}
+    assert (await docker.containers.get(other["id"]))["Id"] == other["id"]

@@ -1,0 +1,33 @@
+"""The multiplexed stream parser survives any chunking and keeps the streams apart."""
+
+from __future__ import annotations
+
+import random
+import struct
+
+from app.engine.frames import FrameParser, Stream
+
+
+def frame(stream: int, payload: bytes) -> bytes:
+    return struct.pack(">BxxxL", stream, len(payload)) + payload
+
+
+def test_frames_split_across_arbitrary_chunks() -> None:
+    frames = [(1 + i % 2, f"line {i}\n".encode() * (i % 5 + 1)) for i in range(200)]
+    data = b"".join(frame(s, p) for s, p in frames) + frame(1, b"")
+    rng = random.Random(7)
+    parser, got, pos = FrameParser(), [], 0
+    while pos < len(data):
+        step = rng.randint(1, 50)
+        got.extend(parser.feed(data[pos : pos + step]))
+        pos += step
+    assert [(int(s), p) for s, p in got] == frames
+    assert parser.pending == 0
+
+
+def test_incomplete_frame_waits_for_the_rest() -> None:
+    parser = FrameParser()
+    whole = frame(2, b"error output")
+    assert parser.feed(whole[:10]) == []
+    assert parser.pending == 10
+    assert parser.feed(whole[10:]) == [(Stream.STDERR, b"error output")]
