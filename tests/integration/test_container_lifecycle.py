@@ -1,4 +1,4 @@
-"""Lifecycle: list, get, stop, kill, restart, pause, unpause, remove, wait; checked on the engine."""
+"""Lifecycle: list, get, stop, kill, restart, pause, remove, wait; each checked on the engine."""
 
 from __future__ import annotations
 

@@ -40,7 +40,6 @@ def test_unreachable_engine_says_when_to_retry() -> None:
     ("exc", "expected"),
     [
         (TimeoutError(), 504),
-        (TimeoutError(), 504),
         (aiohttp.ServerDisconnectedError(), 503),
         (aiohttp.ClientPayloadError("cut"), 502),
     ],
