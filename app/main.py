@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.errors import install_error_handlers
+from app.idempotency import IdempotencyMiddleware
 from app.lifespan import lifespan
 from app.request_id import RequestContextMiddleware
 from app.routers import containers, system
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Added last runs first: the request id exists before idempotency replays anything.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(system.probes)
     app.include_router(system.router)

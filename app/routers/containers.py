@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
-from app.deps import DockerDep, SettingsDep
+from app.deps import DockerDep, IdempotencyKey, SettingsDep
 from app.errors import UnsupportedMediaType
 from app.schemas.containers import (
     Container,
@@ -53,11 +53,12 @@ async def list_containers(
     status: Annotated[ContainerStatus | None, Query()] = None,
     name: Annotated[str | None, Query(max_length=256)] = None,
     ancestor: Annotated[str | None, Query(max_length=512)] = None,
-) -> list[ContainerSummary]:
+) -> Response:
     """List containers (running only unless ``all``), filtered by labels, status, name, image."""
-    return await containers.list_containers(
+    rows = await containers.list_containers(
         docker, all=all, labels=label, status=status, name=name, ancestor=ancestor
     )
+    return Response(json.dumps(rows, separators=(",", ":")), media_type="application/json")
 
 
 @router.post(
@@ -71,6 +72,7 @@ async def create_container(
     docker: DockerDep,
     settings: SettingsDep,
     start: Annotated[bool, Query(description="Start it too (the SDK's run(detach=True))")] = False,
+    idempotency_key: IdempotencyKey = None,
 ) -> Container:
     """Create a container from a spec, and start it with ``?start=true``."""
     return await containers.create(
@@ -79,7 +81,12 @@ async def create_container(
 
 
 @router.post("/run", response_model=RunResult, responses=problems(400, 404, 409))
-async def run_container(spec: RunSpec, docker: DockerDep, settings: SettingsDep) -> RunResult:
+async def run_container(
+    spec: RunSpec,
+    docker: DockerDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> RunResult:
     """Run a one-off job to completion: exit code, stdout and stderr apart, then remove it.
 
     A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).

@@ -147,9 +147,3 @@ def engine_time(value: str | None) -> datetime | None:
         text = head + "." + fraction[:6]
     parsed = datetime.fromisoformat(text + (offset or "+00:00"))
     return parsed.astimezone(UTC)
-
-
-def unix_time(value: int | float | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromtimestamp(value, tz=UTC)

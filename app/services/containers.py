@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Any, Literal
 
 import aiodocker
 from aiodocker.exceptions import DockerError
@@ -13,14 +13,13 @@ from app.errors import EngineTimeout
 from app.schemas.containers import (
     Container,
     ContainerSpec,
-    ContainerSummary,
     FilesystemChange,
     PruneResult,
     TopResult,
     WaitResult,
 )
 from app.services.container_config import create_body
-from app.services.container_views import container_view, summary_view
+from app.services.container_views import container_view, summary_row
 from app.services.shielded import shielded
 
 WaitCondition = Literal["not-running", "next-exit", "removed"]
@@ -43,7 +42,8 @@ async def list_containers(
     status: str | None = None,
     name: str | None = None,
     ancestor: str | None = None,
-) -> list[ContainerSummary]:
+) -> list[dict[str, Any]]:
+    """List rows shaped like ContainerSummary (plain data: see ``summary_row``)."""
     filters: dict[str, list[str]] = {}
     if labels:
         filters["label"] = label_filters(labels)
@@ -54,7 +54,7 @@ async def list_containers(
     if ancestor:
         filters["ancestor"] = [ancestor]
     rows = await engine.list_containers(docker, all=all or bool(status), filters=filters)
-    return [summary_view(row) for row in rows]
+    return [summary_row(row) for row in rows]
 
 
 async def inspect(docker: aiodocker.Docker, ref: str, *, raw: bool = False) -> Container:

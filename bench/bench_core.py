@@ -1,0 +1,138 @@
+"""Core latency: the service next to the same calls made straight to the engine, as ratios.
+
+Run: .venv/bin/python -m bench.bench_core
+(needs the engine and busybox:local; ./scripts/test sets both up)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import aiodocker
+import aiohttp
+
+from bench.common import ENGINE_URL, report, service, timed
+
+CONTAINERS = 50
+REPEAT = 300
+LIFECYCLE_REPEAT = 20
+THROUGHPUT_SECONDS = 5.0
+THROUGHPUT_CLIENTS = 16
+
+
+async def throughput(client: aiohttp.ClientSession, path: str, params: dict[str, str]) -> float:
+    """Requests per second with several concurrent clients hammering one route."""
+    done = 0
+    deadline = time.monotonic() + THROUGHPUT_SECONDS
+
+    async def worker() -> None:
+        nonlocal done
+        while time.monotonic() < deadline:
+            async with client.get(path, params=params) as response:
+                await checked(response)
+            done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(THROUGHPUT_CLIENTS)))
+    return done / (time.monotonic() - started)
+
+
+async def checked(response: aiohttp.ClientResponse) -> Any:
+    """The decoded body; a failed call stops the benchmark with the service's problem."""
+    body = await response.read()
+    if response.status >= 400:
+        raise RuntimeError(f"{response.method} {response.url} -> {response.status}: {body!r}")
+    return json.loads(body) if body else None
+
+
+async def main() -> None:
+    run_label = f"dockyard-bench.run={uuid.uuid4().hex[:8]}"
+    key, value = run_label.split("=")
+    docker = aiodocker.Docker(url=ENGINE_URL)
+    ids = []
+    try:
+        for _ in range(CONTAINERS):
+            made = await docker.containers.create(
+                {"Image": "busybox:local", "Cmd": ["true"], "Labels": {key: value}}
+            )
+            ids.append(made.id)
+        filters = json.dumps({"label": [run_label]})
+        with service() as url:
+            # aiohttp on both sides: the same HTTP client library aiodocker uses for the engine.
+            connector = aiohttp.TCPConnector(limit=THROUGHPUT_CLIENTS)
+            async with aiohttp.ClientSession(url, connector=connector) as client:
+                list_params = {"all": "true", "label": run_label}
+
+                async def service_list() -> None:
+                    async with client.get("/v1/containers", params=list_params) as response:
+                        await checked(response)
+
+                async def engine_list() -> None:
+                    await docker._query_json(
+                        "containers/json", params={"all": "1", "filters": filters}
+                    )
+
+                async def service_inspect() -> None:
+                    async with client.get(f"/v1/containers/{ids[0]}") as response:
+                        await checked(response)
+
+                async def engine_inspect() -> None:
+                    await docker._query_json(f"containers/{ids[0]}/json")
+
+                async def service_lifecycle() -> None:
+                    spec = {
+                        "image": "busybox:local",
+                        "command": ["sleep", "60"],
+                        "labels": {key: value},
+                    }
+                    async with client.post("/v1/containers?start=true", json=spec) as made:
+                        container_id = (await checked(made))["id"]
+                    async with client.delete(f"/v1/containers/{container_id}?force=true") as gone:
+                        await checked(gone)
+
+                async def engine_lifecycle() -> None:
+                    made = await docker.containers.create(
+                        {"Image": "busybox:local", "Cmd": ["sleep", "60"], "Labels": {key: value}}
+                    )
+                    await made.start()
+                    await docker._query_json(f"containers/{made.id}/json")
+                    await made.delete(force=True)
+
+                print(
+                    f"Dockyard core benchmark: {CONTAINERS} containers, {REPEAT} sequential calls"
+                )
+                report(
+                    f"list ({CONTAINERS} containers)",
+                    await timed(service_list, REPEAT),
+                    await timed(engine_list, REPEAT),
+                )
+                report(
+                    "inspect",
+                    await timed(service_inspect, REPEAT),
+                    await timed(engine_inspect, REPEAT),
+                )
+                report(
+                    "create+start+remove",
+                    await timed(service_lifecycle, LIFECYCLE_REPEAT, warmup=2),
+                    await timed(engine_lifecycle, LIFECYCLE_REPEAT, warmup=2),
+                )
+                rate = await throughput(client, "/v1/containers", list_params)
+                print(
+                    f"list throughput: {rate:.0f} requests/s with {THROUGHPUT_CLIENTS} concurrent "
+                    f"clients (goal: at least 300/s)"
+                )
+    finally:
+        for container_id in ids:
+            await docker.containers.container(container_id).delete(force=True)
+        leftovers = await docker.containers.list(all=True, filters={"label": [run_label]})
+        for container in leftovers:
+            await container.delete(force=True)
+        await docker.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
