@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiodocker
@@ -24,16 +25,15 @@ THROUGHPUT_SECONDS = 5.0
 THROUGHPUT_CLIENTS = 16
 
 
-async def throughput(client: aiohttp.ClientSession, path: str, params: dict[str, str]) -> float:
-    """Requests per second with several concurrent clients hammering one route."""
+async def throughput(call: Callable[[], Awaitable[None]]) -> float:
+    """Calls per second with several concurrent callers."""
     done = 0
     deadline = time.monotonic() + THROUGHPUT_SECONDS
 
     async def worker() -> None:
         nonlocal done
         while time.monotonic() < deadline:
-            async with client.get(path, params=params) as response:
-                await checked(response)
+            await call()
             done += 1
 
     started = time.monotonic()
@@ -120,10 +120,12 @@ async def main() -> None:
                     await timed(service_lifecycle, LIFECYCLE_REPEAT, warmup=2),
                     await timed(engine_lifecycle, LIFECYCLE_REPEAT, warmup=2),
                 )
-                rate = await throughput(client, "/v1/containers", list_params)
+                service_rate = await throughput(service_list)
+                engine_rate = await throughput(engine_list)
                 print(
-                    f"list throughput: {rate:.0f} requests/s with {THROUGHPUT_CLIENTS} concurrent "
-                    f"clients (goal: at least 300/s)"
+                    f"list throughput, {THROUGHPUT_CLIENTS} concurrent callers: service "
+                    f"{service_rate:.0f}/s, engine direct {engine_rate:.0f}/s "
+                    f"(ratio {service_rate / engine_rate:.2f}x; goal: service at least 300/s)"
                 )
     finally:
         for container_id in ids:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import aiodocker
+from aiodocker.exceptions import DockerError
 
 from app.engine import containers as engine
 from app.engine.frames import Stream, read_frames
@@ -52,6 +53,15 @@ async def collect_logs(
     return output
 
 
+async def _kill_if_running(docker: aiodocker.Docker, container_id: str) -> None:
+    try:
+        await engine.kill(docker, container_id, "SIGKILL")
+    except DockerError as exc:
+        # It may have exited between the timeout and the kill: that is the outcome we wanted.
+        if exc.status != 409:
+            raise
+
+
 async def run(
     docker: aiodocker.Docker,
     spec: RunSpec,
@@ -84,7 +94,7 @@ async def run(
                 await engine.wait(docker, container_id, "not-running")
         except TimeoutError:
             timed_out = True
-            await engine.kill(docker, container_id, "SIGKILL")
+            await _kill_if_running(docker, container_id)
             async with asyncio.timeout(_KILL_GRACE_SECONDS):
                 await engine.wait(docker, container_id, "not-running")
         duration_ms = round((time.monotonic() - started) * 1000)
