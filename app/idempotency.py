@@ -8,12 +8,13 @@ Answers of 5xx are not kept: those failures are transient and a retry should run
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import problem_body, send_problem
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -56,18 +57,8 @@ class IdempotencyStore:
         self._answers.pop(key, None)
 
 
-def _problem(status: int, slug: str, title: str, detail: str, path: str) -> tuple[int, bytes]:
-    from app.request_id import current_request_id
-
-    body = {
-        "type": f"https://dockyard.dev/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": path,
-        "request_id": current_request_id(),
-    }
-    return status, json.dumps(body).encode()
+def _problem(status: int, slug: str, title: str, detail: str, path: str) -> dict[str, object]:
+    return problem_body(status=status, slug=slug, title=title, detail=detail, instance=path)
 
 
 class IdempotencyMiddleware:
@@ -93,7 +84,7 @@ class IdempotencyMiddleware:
         path = scope["path"]
         key_text = given.decode("latin-1")
         if not 0 < len(key_text) <= MAX_KEY_LENGTH:
-            await _send_problem(send, *_problem(
+            await send_problem(send, _problem(
                 422, "validation-error", "Request is not valid",
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", path,
             ))  # fmt: skip
@@ -113,12 +104,12 @@ class IdempotencyMiddleware:
         stored = self.store.get(store_key)
         if stored is not None:
             if stored.fingerprint != fingerprint:
-                await _send_problem(send, *_problem(
+                await send_problem(send, _problem(
                     422, "idempotency-key-reused", "Idempotency-Key reused",
                     "this Idempotency-Key was used with a different request body", path,
                 ))  # fmt: skip
             elif not stored.done:
-                await _send_problem(send, *_problem(
+                await send_problem(send, _problem(
                     409, "idempotency-key-in-progress", "Request in progress",
                     "a request with this Idempotency-Key is still being processed", path,
                 ))  # fmt: skip
@@ -183,17 +174,3 @@ async def _send_stored(send: Send, stored: StoredAnswer) -> None:
     headers.append((b"idempotent-replayed", b"true"))
     await send({"type": "http.response.start", "status": stored.status, "headers": headers})
     await send({"type": "http.response.body", "body": stored.body})
-
-
-async def _send_problem(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -62,30 +61,20 @@ class RequestContextMiddleware:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await _send_internal_problem(scope, send_with_id, request_id)
+            await _send_internal_problem(scope, send_with_id)
         finally:
             _request_id.reset(token)
 
 
-async def _send_internal_problem(scope: Scope, send: Send, request_id: str) -> None:
-    body = json.dumps(
-        {
-            "type": "https://dockyard.dev/problems/internal",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "an unexpected error occurred; the request id identifies it in the log",
-            "instance": scope.get("path", ""),
-            "request_id": request_id,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
+async def _send_internal_problem(scope: Scope, send: Send) -> None:
+    # Imported here: app.errors imports this module for current_request_id.
+    from app.errors import problem_body, send_problem
+
+    body = problem_body(
+        status=500,
+        slug="internal",
+        title="Internal error",
+        detail="an unexpected error occurred; the request id identifies it in the log",
+        instance=scope.get("path", ""),
     )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, body)

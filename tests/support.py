@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiodocker
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -36,6 +37,15 @@ def spec(**fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"image": TEST_IMAGE, **fields}
     body["labels"] = {**run_labels(), **body.get("labels", {})}
     return body
+
+
+async def create_running(api: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    """Create and start a labelled container through the API (``sleep 600`` unless told)."""
+    fields.setdefault("command", ["sleep", "600"])
+    response = await api.post("/v1/containers?start=true", json=spec(**fields))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def unique_name(prefix: str = "t") -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import tarfile
-from typing import Any
 
 import aiodocker
 import httpx
 
-from tests.support import spec, unique_name
+from tests.support import create_running, spec, unique_name
 
 
 def tar_of(files: dict[str, bytes]) -> bytes:
@@ -20,14 +19,6 @@ def tar_of(files: dict[str, bytes]) -> bytes:
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
-
-
-async def running(api: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
-    response = await api.post(
-        "/v1/containers?start=true", json=spec(command=["sleep", "600"], **fields)
-    )
-    created: dict[str, Any] = response.json()
-    return created
 
 
 async def exec_output(docker: aiodocker.Docker, container_id: str, *cmd: str) -> str:
@@ -43,7 +34,7 @@ async def exec_output(docker: aiodocker.Docker, container_id: str, *cmd: str) ->
 async def test_put_archive_then_read_it_back(
     api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    made = await running(api)
+    made = await create_running(api)
     upload = tar_of({"hello.txt": b"hello archive\n", "sub/inner.txt": b"inner\n"})
     put = await api.put(
         f"/v1/containers/{made['id']}/archive",
@@ -65,7 +56,7 @@ async def test_put_archive_then_read_it_back(
 
 
 async def test_archive_errors(api: httpx.AsyncClient) -> None:
-    made = await running(api)
+    made = await create_running(api)
     base = f"/v1/containers/{made['id']}/archive"
     missing = await api.get(base, params={"path": "/no/such/path"})
     assert missing.status_code == 404
@@ -83,7 +74,7 @@ async def test_archive_errors(api: httpx.AsyncClient) -> None:
 
 
 async def test_top_lists_the_container_processes(api: httpx.AsyncClient) -> None:
-    made = await running(api)
+    made = await create_running(api)
     top = (await api.get(f"/v1/containers/{made['id']}/top")).json()
     assert "PID" in top["titles"]
     command_column = top["titles"].index("CMD")
@@ -110,7 +101,7 @@ async def test_prune_removes_only_stopped_containers_it_matches(
     stopped = (
         await api.post("/v1/containers", json=spec(command=["true"], labels={"batch": batch}))
     ).json()
-    alive = await running(api, labels={"batch": batch})
+    alive = await create_running(api, labels={"batch": batch})
     other = (await api.post("/v1/containers", json=spec(command=["true"]))).json()
 
     pruned = await api.post("/v1/containers/prune", params={"label": f"batch={batch}"})

@@ -9,15 +9,7 @@ import aiodocker
 import httpx
 import pytest
 
-from tests.support import spec, unique_name
-
-
-async def running(api: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
-    fields.setdefault("command", ["sleep", "600"])
-    response = await api.post("/v1/containers?start=true", json=spec(**fields))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+from tests.support import create_running, spec, unique_name
 
 
 async def engine_state(docker: aiodocker.Docker, ref: str) -> dict[str, Any]:
@@ -27,7 +19,7 @@ async def engine_state(docker: aiodocker.Docker, ref: str) -> dict[str, Any]:
 
 async def test_list_with_all_and_label_filters(api: httpx.AsyncClient) -> None:
     group = unique_name("group")
-    up = await running(api, labels={"group": group, "tier": "web"})
+    up = await create_running(api, labels={"group": group, "tier": "web"})
     down = (
         await api.post("/v1/containers", json=spec(command=["true"], labels={"group": group}))
     ).json()
@@ -58,7 +50,7 @@ async def test_list_with_all_and_label_filters(api: httpx.AsyncClient) -> None:
 
 async def test_list_by_name_and_ancestor(api: httpx.AsyncClient) -> None:
     name = unique_name("named")
-    made = await running(api, name=name)
+    made = await create_running(api, name=name)
     by_name = (await api.get("/v1/containers", params={"name": name})).json()
     assert [c["id"] for c in by_name] == [made["id"]]
     assert by_name[0]["name"] == name
@@ -75,7 +67,7 @@ async def test_get_by_name_by_id_and_by_id_prefix(
     api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     name = unique_name("get")
-    made = await running(api, name=name)
+    made = await create_running(api, name=name)
     for ref in (name, made["id"], made["id"][:12], made["id"][:6]):
         response = await api.get(f"/v1/containers/{ref}")
         assert response.status_code == 200, ref
@@ -110,7 +102,7 @@ async def test_missing_container_is_404_everywhere(api: httpx.AsyncClient) -> No
 
 
 async def test_stop_with_timeout(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await running(api)
+    made = await create_running(api)
     stopped = await api.post(f"/v1/containers/{made['id']}/stop", params={"timeout": 1})
     assert stopped.status_code == 200
     assert stopped.json()["state"]["running"] is False
@@ -124,7 +116,7 @@ async def test_stop_with_timeout(api: httpx.AsyncClient, docker: aiodocker.Docke
 
 
 async def test_kill_with_a_signal(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await running(
+    made = await create_running(
         api, command=["sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.1; done"]
     )
     killed = await api.post(f"/v1/containers/{made['id']}/kill", params={"signal": "SIGUSR1"})
@@ -140,7 +132,7 @@ async def test_kill_with_a_signal(api: httpx.AsyncClient, docker: aiodocker.Dock
 
 
 async def test_restart(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await running(api)
+    made = await create_running(api)
     before = await engine_state(docker, made["id"])
     restarted = await api.post(f"/v1/containers/{made['id']}/restart", params={"timeout": 0})
     assert restarted.status_code == 200
@@ -151,7 +143,7 @@ async def test_restart(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None
 
 
 async def test_pause_and_unpause(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await running(api)
+    made = await create_running(api)
     paused = await api.post(f"/v1/containers/{made['id']}/pause")
     assert paused.json()["state"]["paused"] is True
     assert (await engine_state(docker, made["id"]))["Status"] == "paused"
@@ -163,7 +155,7 @@ async def test_pause_and_unpause(api: httpx.AsyncClient, docker: aiodocker.Docke
 
 
 async def test_remove_running_needs_force(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await running(api)
+    made = await create_running(api)
     refused = await api.delete(f"/v1/containers/{made['id']}")
     assert refused.status_code == 409
     assert (await engine_state(docker, made["id"]))["Running"] is True
@@ -188,7 +180,7 @@ async def test_remove_with_volumes_removes_anonymous_volumes(
 
 
 async def test_wait_returns_the_exit_code(api: httpx.AsyncClient) -> None:
-    made = await running(api, command=["sh", "-c", "sleep 0.3; exit 7"])
+    made = await create_running(api, command=["sh", "-c", "sleep 0.3; exit 7"])
     waited = await api.post(f"/v1/containers/{made['id']}/wait", params={"timeout": 30})
     assert waited.status_code == 200
     assert waited.json() == {"status_code": 7, "error": None}
@@ -197,7 +189,7 @@ async def test_wait_returns_the_exit_code(api: httpx.AsyncClient) -> None:
 async def test_wait_with_timeout_is_504_and_leaves_the_container_alone(
     api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    made = await running(api)
+    made = await create_running(api)
     waited = await api.post(f"/v1/containers/{made['id']}/wait", params={"timeout": 0.5})
     assert waited.status_code == 504
     assert waited.json()["type"] == "https://dockyard.dev/problems/engine-timeout"
@@ -205,7 +197,7 @@ async def test_wait_with_timeout_is_504_and_leaves_the_container_alone(
 
 
 async def test_wait_for_removal(api: httpx.AsyncClient) -> None:
-    made = await running(api, command=["sleep", "1"], auto_remove=True)
+    made = await create_running(api, command=["sleep", "1"], auto_remove=True)
     waited = await api.post(
         f"/v1/containers/{made['id']}/wait", params={"condition": "removed", "timeout": 30}
     )
