@@ -10,8 +10,9 @@ from fastapi.routing import APIRoute
 from app.errors import install_error_handlers
 from app.lifespan import lifespan
 from app.request_id import RequestContextMiddleware
-from app.routers import containers, system
+from app.routers import audit, containers, system
 from app.schemas.problem import ProblemDocument
+from app.security.setup import document_security, install_security
 from app.settings import Settings
 
 
@@ -32,10 +33,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_security(app, settings)  # inside RequestContextMiddleware: denials carry the id
     app.add_middleware(RequestContextMiddleware)
     app.include_router(system.probes)
     app.include_router(system.router)
     app.include_router(containers.router)
+    app.include_router(audit.router)
     _register_problem_schema(app)
     return app
 
@@ -51,6 +54,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(problem.pop("$defs", {}))
             schemas["Problem"] = problem
+            document_security(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 
