@@ -71,7 +71,7 @@ async def docker() -> AsyncIterator[aiodocker.Docker]:
 
 
 @pytest.fixture(scope="session")
-def server(settings: Settings, docker: aiodocker.Docker) -> Iterator[LiveServer]:
+def server(settings: Settings, docker: aiodocker.Docker, admin_token: str) -> Iterator[LiveServer]:
     with LiveServer(create_app(settings)) as live:
         yield live
 

@@ -7,11 +7,14 @@ read, so an empty, oversized or crafted body cannot change who is let in.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.routing import Match
+from fastapi.routing import APIRoute
+from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem, problem_body
@@ -40,24 +43,41 @@ class RouteMatch:
     params: dict[str, Any]
 
 
-def match_route(scope: Scope) -> RouteMatch:
-    """The app route this request is for (its path template), as the router will pick it."""
-    app = scope.get("app")
-    partial: RouteMatch | None = None
-    routes: list[Any] = list(getattr(getattr(app, "router", None), "routes", ()))
+@dataclass(frozen=True)
+class RouteEntry:
+    template: str
+    name: str
+    methods: frozenset[str]
+    regex: re.Pattern[str]
+
+
+def route_table(routes: Iterable[Any], prefix: str = "") -> list[RouteEntry]:
+    """Every HTTP route of the app with its full path template, included routers flattened."""
+    table: list[RouteEntry] = []
     for route in routes:
-        kind, child = route.matches(scope)
-        if kind is Match.NONE:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:  # FastAPI's wrapper around an included router
+            extra = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            table += route_table(inner.routes, prefix + extra)
+        elif isinstance(route, Route | APIRoute):
+            template = prefix + route.path
+            regex, _, _ = compile_path(template)
+            methods = frozenset(route.methods or ())
+            table.append(RouteEntry(template, route.name or "", methods, regex))
+    return table
+
+
+def match_route(table: Iterable[RouteEntry], method: str, path: str) -> RouteMatch:
+    """The route this request is for, as the router will pick it (its template and params)."""
+    partial: RouteMatch | None = None
+    for entry in table:
+        found = entry.regex.match(path)
+        if found is None:
             continue
-        template = getattr(route, "path", None)
-        found = RouteMatch(
-            str(template) if template is not None else None,
-            getattr(route, "name", "") or "",
-            dict(child.get("path_params") or {}),
-        )
-        if kind is Match.FULL:
-            return found
-        partial = partial or found
+        hit = RouteMatch(entry.template, entry.name, found.groupdict())
+        if not entry.methods or method in entry.methods:
+            return hit
+        partial = partial or hit
     return partial or RouteMatch(None, "", {})
 
 
@@ -89,6 +109,7 @@ class SecurityMiddleware:
         self.keys = keys
         self.audit = audit
         self.settings = settings
+        self._routes: list[RouteEntry] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -98,7 +119,10 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         method: str = scope["method"]
-        route = match_route(scope)
+        if self._routes is None:
+            # Built on the first request, once every router has been included.
+            self._routes = route_table(getattr(scope.get("app"), "routes", ()))
+        route = match_route(self._routes, method, path)
         action = route.name or f"{method} {route.template or path}"
         target = route.params.get("ref")
         target_id = str(target) if target is not None else None

@@ -124,7 +124,10 @@ def is_sensitive(resolved: str, roots: Iterable[str]) -> bool:
     """A path that is, lies under, or contains a sensitive host path (``/var`` holds docker's)."""
     if "docker.sock" in resolved:
         return True
-    return any(_is_under(resolved, root) or _is_under(root, resolved) for root in roots)
+    # "/" is sensitive itself (and holds everything), not everything under it.
+    return any(
+        (root != "/" and _is_under(resolved, root)) or _is_under(root, resolved) for root in roots
+    )
 
 
 def container_refs(spec: ContainerSpec) -> list[tuple[str, str]]:
