@@ -200,7 +200,7 @@ async def test_each_profile_creates_what_it_admits(
     response = await client.post(CREATE, json=spec(command=["true"], **base_for(profile)))
     assert response.status_code == 201, response.text
     on_engine = await docker.containers.get(response.json()["id"])
-    assert on_engine["Config"]["Labels"]["dockyard.owner"] == client.key_id  # type: ignore[attr-defined]
+    assert on_engine["Config"]["Labels"]["dockyard.owner"] == client.key_id
     assert on_engine["HostConfig"]["Privileged"] is False
 
 

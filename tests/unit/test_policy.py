@@ -385,7 +385,10 @@ def test_symlinked_host_path_is_resolved(tmp_path: Path) -> None:
     assert "sensitive-host-path" in rules(fields, "baseline")
     plain = tmp_path / "data"
     plain.mkdir()
-    assert rules({"mounts": [{"type": "bind", "source": str(plain), "target": "/h"}]}, B) == set()
+    assert (
+        rules({"mounts": [{"type": "bind", "source": str(plain), "target": "/h"}]}, "baseline")
+        == set()
+    )
 
 
 def test_allowlisted_host_path_may_be_bound_but_not_a_symlink_out_of_it(tmp_path: Path) -> None:
