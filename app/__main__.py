@@ -1,16 +1,24 @@
-"""``python -m app``: serve Dockyard with uvicorn on the configured address."""
+"""``python -m app``: serve Dockyard; ``python -m app keys ...`` manages API keys."""
 
 from __future__ import annotations
+
+import sys
 
 import uvicorn
 
 from app.settings import Settings
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["keys"]:
+        from app.security.cli import main as keys_main
+
+        return keys_main(args[1:])
     settings = Settings()
     uvicorn.run("app.main:app", host=settings.host, port=settings.port, proxy_headers=False)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Annotated dependencies the routers ask for: the engine, the settings."""
+"""Annotated dependencies the routers ask for: the engine, the settings, the caller."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import aiodocker
 from fastapi import Depends, Header, Request
 
 from app.engine.client import EngineClient
+from app.security.audit import AuditLog, note_target
+from app.security.ownership import resolve_owned
+from app.security.principal import Principal
+from app.security.problems import CHALLENGE, Unauthorized
+from app.security.streams import StreamLimiter
 from app.settings import Settings
 
 # Dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` ones in a thread pool,
@@ -43,3 +48,45 @@ IdempotencyKey = Annotated[
         description="Retry-safe create: the same key and body replay the first answer",
     ),
 ]
+
+# ---------------------------------------------------------------------------- security
+
+
+def get_principal(request: Request) -> Principal:
+    """The caller the security middleware authenticated (it runs before every /v1 route)."""
+    principal = request.scope.get("state", {}).get("principal")
+    if not isinstance(principal, Principal):
+        raise Unauthorized(
+            "send a valid API key as 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
+    return principal
+
+
+CurrentKey = Annotated[Principal, Depends(get_principal)]
+
+
+async def owned_container(ref: str, docker: DockerDep, caller: CurrentKey) -> str:
+    """The container ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    container = await resolve_owned(docker, caller, ref)
+    note_target(container)
+    return container
+
+
+OwnedContainerRef = Annotated[str, Depends(owned_container)]
+
+
+def get_stream_limiter(request: Request) -> StreamLimiter:
+    limiter: StreamLimiter = request.app.state.streams
+    return limiter
+
+
+StreamLimiterDep = Annotated[StreamLimiter, Depends(get_stream_limiter)]
+
+
+def get_audit_log(request: Request) -> AuditLog:
+    audit: AuditLog = request.app.state.audit
+    return audit
+
+
+AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.engine.client import EngineClient
+from app.security.setup import announce_first_key
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # aiodocker must be built inside the running event loop.
     engine = EngineClient(settings)
     app.state.engine = engine
+    announce_first_key(app)
     log.info("dockyard started; engine at %s", settings.engine_url)
     try:
         yield

@@ -11,8 +11,9 @@ from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
 from app.lifespan import lifespan
 from app.request_id import RequestContextMiddleware
-from app.routers import containers, system
+from app.routers import audit, containers, system
 from app.schemas.problem import ProblemDocument
+from app.security.setup import document_security, install_security
 from app.settings import Settings
 
 
@@ -33,12 +34,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # Added last runs first: the request id exists before idempotency replays anything.
+    # Added last runs first: request id, then the security gate, then idempotency (so only an
+    # authenticated, authorised request is ever stored or replayed), then the app.
     app.add_middleware(IdempotencyMiddleware)
+    install_security(app, settings)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(system.probes)
     app.include_router(system.router)
     app.include_router(containers.router)
+    app.include_router(audit.router)
     _register_problem_schema(app)
     return app
 
@@ -54,6 +58,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(problem.pop("$defs", {}))
             schemas["Problem"] = problem
+            document_security(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 

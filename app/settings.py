@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.schemas.common import Size
 
 
 class Settings(BaseSettings):
@@ -50,4 +54,36 @@ class Settings(BaseSettings):
     )
     max_archive_bytes: int = Field(
         default=512 * 1024 * 1024, ge=0, description="Largest tar body accepted by PUT .../archive."
+    )
+
+    # ---- security (app/security)
+    keys_file: Path = Field(
+        default=Path(".dockyard/keys.json"),
+        description="API keys file (hashes only, mode 0600); `python -m app keys` manages it.",
+    )
+    audit_file: Path = Field(
+        default=Path(".dockyard/audit.jsonl"),
+        description="Audit trail: one JSON line per mutating call and per denial.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=0, description="Largest request body (JSON) accepted; 413 above."
+    )
+    max_streams_per_key: int = Field(
+        default=8, ge=1, description="Concurrent streams one key may hold open; 429 above."
+    )
+    audit_queue_size: int = Field(
+        default=1000, ge=1, description="Records an audit SSE reader may lag before it is cut off."
+    )
+    host_path_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Host paths (and paths under them) baseline keys may bind though sensitive.",
+    )
+    restricted_default_memory: Size = Field(
+        default=256 * 1024 * 1024, description="Memory limit filled in for restricted keys."
+    )
+    restricted_default_cpus: float = Field(
+        default=1.0, gt=0, description="CPU limit filled in for restricted keys."
+    )
+    restricted_default_pids: int = Field(
+        default=256, ge=1, description="PID limit filled in for restricted keys."
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import aiohttp
 from starlette.responses import StreamingResponse
@@ -20,8 +20,10 @@ class UpstreamResponse(StreamingResponse):
         *,
         media_type: str,
         headers: Mapping[str, str] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self._upstream = upstream
+        self._on_close = on_close  # e.g. release the caller's stream slot
         super().__init__(
             upstream.content.iter_chunked(READ_SIZE), media_type=media_type, headers=headers
         )
@@ -32,3 +34,5 @@ class UpstreamResponse(StreamingResponse):
         finally:
             # close(), not release(): a half-read body must not go back to the pool.
             self._upstream.close()
+            if self._on_close is not None:
+                self._on_close()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack
+from typing import Any
 
 import aiodocker
 import httpx
 import pytest
 
 from app.main import create_app
+from app.security.keys import KeyStore
 from app.settings import Settings
 from tests.support import LiveServer, engine_url, remove_run_objects
 
@@ -27,8 +30,29 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return Settings(engine_url=engine_url(), publish_host_ip="127.0.0.1")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    state = tmp_path_factory.mktemp("security")
+    return Settings(
+        engine_url=engine_url(),
+        publish_host_ip="127.0.0.1",
+        keys_file=state / "keys.json",
+        audit_file=state / "audit.jsonl",
+        # Stream tests elsewhere open many streams with the one admin key.
+        max_streams_per_key=1000,
+    )
+
+
+@pytest.fixture(scope="session")
+def keys(settings: Settings) -> KeyStore:
+    """The session server's keys file."""
+    return KeyStore(settings.keys_file)
+
+
+@pytest.fixture(scope="session")
+def admin_token(keys: KeyStore) -> str:
+    """An admin key that may do whatever the engine allows (what the tests before security did)."""
+    _, token = keys.create(role="admin", profile="privileged", scope="all", description="tests")
+    return token
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +71,7 @@ async def docker() -> AsyncIterator[aiodocker.Docker]:
 
 
 @pytest.fixture(scope="session")
-def server(settings: Settings, docker: aiodocker.Docker) -> Iterator[LiveServer]:
+def server(settings: Settings, docker: aiodocker.Docker, admin_token: str) -> Iterator[LiveServer]:
     with LiveServer(create_app(settings)) as live:
         yield live
 
@@ -58,8 +82,37 @@ async def _never_a_bare_500(response: httpx.Response) -> None:
 
 
 @pytest.fixture
-async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+async def api(server: LiveServer, admin_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {admin_token}"}
     async with httpx.AsyncClient(
-        base_url=server.url, timeout=60, event_hooks={"response": [_never_a_bare_500]}
+        base_url=server.url,
+        timeout=60,
+        headers=headers,
+        event_hooks={"response": [_never_a_bare_500]},
     ) as client:
         yield client
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def client_for(server: LiveServer, keys: KeyStore) -> AsyncIterator[ClientFactory]:
+    """``await client_for(role, profile="baseline", scope="all", **key_fields)``: a client whose
+    key was just minted; ``client.key_id`` names it."""
+    async with AsyncExitStack() as stack:
+
+        async def make(
+            role: str, profile: str = "baseline", scope: str = "all", **fields: Any
+        ) -> httpx.AsyncClient:
+            key, token = keys.create(role=role, profile=profile, scope=scope, **fields)  # type: ignore[arg-type]
+            client = httpx.AsyncClient(
+                base_url=server.url,
+                timeout=60,
+                headers={"Authorization": f"Bearer {token}"},
+                event_hooks={"response": [_never_a_bare_500]},
+            )
+            client.key_id = key.id  # type: ignore[attr-defined]
+            return await stack.enter_async_context(client)
+
+        yield make

@@ -8,7 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
-from app.deps import DockerDep, IdempotencyKey, SettingsDep
+from app.deps import (
+    CurrentKey,
+    DockerDep,
+    IdempotencyKey,
+    OwnedContainerRef,
+    SettingsDep,
+    StreamLimiterDep,
+)
 from app.errors import UnsupportedMediaType
 from app.schemas.containers import (
     Container,
@@ -22,6 +29,10 @@ from app.schemas.containers import (
     WaitResult,
 )
 from app.schemas.problem import problems
+from app.security.audit import note_target
+from app.security.guard import admit_container
+from app.security.ownership import owner_filter
+from app.security.redact import container_for
 from app.services import archive, containers, run
 from app.upstream import UpstreamResponse
 
@@ -48,6 +59,7 @@ Signal = Annotated[
 @router.get("", response_model=list[ContainerSummary], responses=problems())
 async def list_containers(
     docker: DockerDep,
+    caller: CurrentKey,
     all: Annotated[bool, Query(description="Include stopped containers")] = False,
     label: LabelFilter = None,
     status: Annotated[ContainerStatus | None, Query()] = None,
@@ -55,8 +67,10 @@ async def list_containers(
     ancestor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
     """List containers (running only unless ``all``), filtered by labels, status, name, image."""
+    # A scope-own key's filter goes to the engine, so foreign rows never leave it.
+    labels = [*(label or []), *owner_filter(caller)]
     rows = await containers.list_containers(
-        docker, all=all, labels=label, status=status, name=name, ancestor=ancestor
+        docker, all=all, labels=labels, status=status, name=name, ancestor=ancestor
     )
     return Response(json.dumps(rows, separators=(",", ":")), media_type="application/json")
 
@@ -65,66 +79,84 @@ async def list_containers(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=Container,
-    responses=problems(400, 404, 409),
+    responses=problems(400, 403, 404, 409),
 )
 async def create_container(
     spec: ContainerSpec,
     docker: DockerDep,
     settings: SettingsDep,
+    caller: CurrentKey,
     start: Annotated[bool, Query(description="Start it too (the SDK's run(detach=True))")] = False,
     idempotency_key: IdempotencyKey = None,
 ) -> Container:
-    """Create a container from a spec, and start it with ``?start=true``."""
-    return await containers.create(
+    """Create a container from a spec, and start it with ``?start=true``.
+
+    The spec passes the key's policy profile first: a refusal is a 403 ``policy-denied``
+    problem listing every violation, and nothing reaches the engine.
+    """
+    spec = await admit_container(docker, spec, caller, settings)
+    created = await containers.create(
         docker, spec, start=start, default_host_ip=settings.publish_host_ip
     )
+    note_target(created.id)
+    return container_for(created, caller)
 
 
-@router.post("/run", response_model=RunResult, responses=problems(400, 404, 409))
+@router.post("/run", response_model=RunResult, responses=problems(400, 403, 404, 409))
 async def run_container(
     spec: RunSpec,
     docker: DockerDep,
     settings: SettingsDep,
+    caller: CurrentKey,
     idempotency_key: IdempotencyKey = None,
 ) -> RunResult:
     """Run a one-off job to completion: exit code, stdout and stderr apart, then remove it.
 
     A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).
     """
-    return await run.run(
+    spec = await admit_container(docker, spec, caller, settings)
+    result = await run.run(
         docker,
         spec,
         default_host_ip=settings.publish_host_ip,
         default_timeout=settings.run_default_timeout,
         max_output_bytes=settings.max_output_bytes,
     )
+    note_target(result.container_id)
+    return result
 
 
 @router.post("/prune", response_model=PruneResult, responses=problems())
 async def prune_containers(
     docker: DockerDep,
+    caller: CurrentKey,
     label: LabelFilter = None,
     until: Annotated[
         str | None, Query(description="Only containers created before this time", max_length=64)
     ] = None,
 ) -> PruneResult:
     """Remove stopped containers (optionally only those with these labels)."""
-    return await containers.prune(docker, labels=label, until=until)
+    labels = [*(label or []), *owner_filter(caller)]
+    return await containers.prune(docker, labels=labels, until=until)
 
 
 @router.get("/{ref}", response_model=Container, responses=problems(404, 409))
 async def get_container(
-    ref: str,
+    ref: OwnedContainerRef,
     docker: DockerDep,
+    caller: CurrentKey,
     raw: Annotated[bool, Query(description="Add the engine's inspect document as attrs")] = False,
 ) -> Container:
-    """Inspect a container by full id, unambiguous id prefix, or name."""
-    return await containers.inspect(docker, ref, raw=raw)
+    """Inspect a container by full id, unambiguous id prefix, or name.
+
+    Environment values (in ``environment`` and ``attrs``) are hidden from viewer keys.
+    """
+    return container_for(await containers.inspect(docker, ref, raw=raw), caller)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
 async def remove_container(
-    ref: str,
+    ref: OwnedContainerRef,
     docker: DockerDep,
     force: Annotated[bool, Query(description="Kill it first if it is running")] = False,
     volumes: Annotated[bool, Query(description="Remove its anonymous volumes too")] = False,
@@ -135,44 +167,56 @@ async def remove_container(
 
 
 @router.post("/{ref}/start", response_model=Container, responses=problems(400, 404, 409))
-async def start_container(ref: str, docker: DockerDep) -> Container:
+async def start_container(
+    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+) -> Container:
     """Start a container (no-op if it is running)."""
-    return await containers.start(docker, ref)
+    return container_for(await containers.start(docker, ref), caller)
 
 
 @router.post("/{ref}/stop", response_model=Container, responses=problems(404, 409))
-async def stop_container(ref: str, docker: DockerDep, grace: GraceSeconds = None) -> Container:
+async def stop_container(
+    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, grace: GraceSeconds = None
+) -> Container:
     """Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds."""
-    return await containers.stop(docker, ref, grace)
+    return container_for(await containers.stop(docker, ref, grace), caller)
 
 
 @router.post("/{ref}/restart", response_model=Container, responses=problems(404, 409))
-async def restart_container(ref: str, docker: DockerDep, grace: GraceSeconds = None) -> Container:
+async def restart_container(
+    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, grace: GraceSeconds = None
+) -> Container:
     """Restart a container."""
-    return await containers.restart(docker, ref, grace)
+    return container_for(await containers.restart(docker, ref, grace), caller)
 
 
 @router.post("/{ref}/kill", response_model=Container, responses=problems(400, 404, 409))
-async def kill_container(ref: str, docker: DockerDep, signal: Signal = None) -> Container:
+async def kill_container(
+    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, signal: Signal = None
+) -> Container:
     """Send a signal (SIGKILL by default) to a running container."""
-    return await containers.kill(docker, ref, signal)
+    return container_for(await containers.kill(docker, ref, signal), caller)
 
 
 @router.post("/{ref}/pause", response_model=Container, responses=problems(404, 409))
-async def pause_container(ref: str, docker: DockerDep) -> Container:
+async def pause_container(
+    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+) -> Container:
     """Freeze every process of a running container."""
-    return await containers.pause(docker, ref)
+    return container_for(await containers.pause(docker, ref), caller)
 
 
 @router.post("/{ref}/unpause", response_model=Container, responses=problems(404, 409))
-async def unpause_container(ref: str, docker: DockerDep) -> Container:
+async def unpause_container(
+    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+) -> Container:
     """Thaw a paused container."""
-    return await containers.unpause(docker, ref)
+    return container_for(await containers.unpause(docker, ref), caller)
 
 
 @router.post("/{ref}/wait", response_model=WaitResult, responses=problems(404, 409))
 async def wait_container(
-    ref: str,
+    ref: OwnedContainerRef,
     docker: DockerDep,
     condition: Annotated[Literal["not-running", "next-exit", "removed"], Query()] = "not-running",
     within: Annotated[
@@ -186,7 +230,7 @@ async def wait_container(
 
 @router.get("/{ref}/top", response_model=TopResult, responses=problems(404, 409))
 async def top_container(
-    ref: str,
+    ref: OwnedContainerRef,
     docker: DockerDep,
     ps_args: Annotated[str | None, Query(pattern=r"^[a-zA-Z -]{1,32}$")] = None,
 ) -> TopResult:
@@ -195,7 +239,7 @@ async def top_container(
 
 
 @router.get("/{ref}/changes", response_model=list[FilesystemChange], responses=problems(404))
-async def container_changes(ref: str, docker: DockerDep) -> list[FilesystemChange]:
+async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[FilesystemChange]:
     """Files added, changed or deleted in the container's filesystem."""
     return await containers.changes(docker, ref)
 
@@ -213,15 +257,26 @@ async def container_changes(ref: str, docker: DockerDep) -> list[FilesystemChang
     },
 )
 async def get_archive(
-    ref: str, docker: DockerDep, path: Annotated[str, Query(min_length=1)]
+    ref: OwnedContainerRef,
+    docker: DockerDep,
+    caller: CurrentKey,
+    streams: StreamLimiterDep,
+    path: Annotated[str, Query(min_length=1)],
 ) -> UpstreamResponse:
     """Download a file or directory from the container as a tar archive.
 
     ``X-Path-Stat`` carries the path's stat (name, size, mode, mtime) as JSON.
     """
-    upstream, stat = await archive.open_download(docker, ref, path)
+    slot = streams.acquire(caller.key_id)
+    try:
+        upstream, stat = await archive.open_download(docker, ref, path)
+    except BaseException:
+        slot.release()
+        raise
     headers = {"X-Path-Stat": json.dumps(stat)} if stat else None
-    return UpstreamResponse(upstream, media_type="application/x-tar", headers=headers)
+    return UpstreamResponse(
+        upstream, media_type="application/x-tar", headers=headers, on_close=slot.release
+    )
 
 
 @router.put(
@@ -236,7 +291,7 @@ async def get_archive(
     responses=problems(400, 404, 409, 411, 413, 415),
 )
 async def put_archive(
-    ref: str,
+    ref: OwnedContainerRef,
     request: Request,
     docker: DockerDep,
     settings: SettingsDep,

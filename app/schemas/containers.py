@@ -18,6 +18,21 @@ _ENV_KEY = re.compile(r"^[^=\x00]+$")
 
 HostPort = Annotated[int, Field(ge=0, le=65535, description="0 lets the engine pick a free port")]
 
+_REF = r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}"
+# Namespace modes: the engine's own spellings only, so a case variant cannot slip past the policy.
+NetworkMode = Annotated[
+    str,
+    Field(
+        pattern=rf"^(container:{_REF}|{_REF})$",
+        description="bridge, host, none, container:<ref> or a network name",
+    ),
+]
+PidMode = Annotated[str, Field(pattern=rf"^(host|container:{_REF})$")]
+IpcMode = Annotated[str, Field(pattern=rf"^(none|private|shareable|host|container:{_REF})$")]
+HostOnlyMode = Annotated[str, Field(pattern=r"^host$")]
+VolumesFrom = Annotated[str, Field(pattern=rf"^{_REF}(:(ro|rw))?$", description="ref[:ro|rw]")]
+CgroupParent = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_./@:-]{1,255}$")]
+
 
 def _split_command(value: Any) -> Any:
     # The SDK splits a command string the way a shell would; so do we.
@@ -202,6 +217,13 @@ class ContainerSpec(StrictModel):
     sysctls: dict[NonEmptyStr, str | int] = Field(default_factory=dict)
     ulimits: list[Ulimit] = Field(default_factory=list)
     log_config: LogConfig | None = None
+    network_mode: NetworkMode | None = None
+    pid_mode: PidMode | None = None
+    ipc_mode: IpcMode | None = None
+    uts_mode: HostOnlyMode | None = None
+    userns_mode: HostOnlyMode | None = None
+    volumes_from: list[VolumesFrom] = Field(default_factory=list)
+    cgroup_parent: CgroupParent | None = None
 
     @field_validator("command", "entrypoint", mode="before")
     @classmethod
@@ -275,6 +297,8 @@ class ContainerSpec(StrictModel):
     def _aliases_need_network(self) -> ContainerSpec:
         if self.network_aliases and not self.network:
             raise ValueError("network_aliases needs network to be set")
+        if self.network and self.network_mode:
+            raise ValueError("set network or network_mode, not both")
         return self
 
 
@@ -346,6 +370,10 @@ class Container(View):
     mounts: list[MountView]
     networks: dict[str, NetworkAttachment]
     restart_policy: RestartPolicyView
+    environment: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Environment variables; values are null for callers below operator",
+    )
     attrs: dict[str, Any] | None = Field(
         default=None, description="The engine's inspect document as it is (only with ?raw=true)"
     )

@@ -175,8 +175,17 @@ def create_body(spec: ContainerSpec, *, default_host_ip: str) -> JSON:
         host.update(resources(spec.resources))
     if spec.log_config is not None:
         host["LogConfig"] = {"Type": spec.log_config.type, "Config": spec.log_config.config}
-    if spec.network:
-        host["NetworkMode"] = spec.network
+    if spec.network_mode or spec.network:
+        host["NetworkMode"] = spec.network_mode or spec.network
+    namespaces = {
+        "PidMode": spec.pid_mode,
+        "IpcMode": spec.ipc_mode,
+        "UTSMode": spec.uts_mode,
+        "UsernsMode": spec.userns_mode,
+        "CgroupParent": spec.cgroup_parent,
+        "VolumesFrom": list(spec.volumes_from) or None,
+    }
+    host.update({k: v for k, v in namespaces.items() if v})
 
     body: JSON = {
         "Image": spec.image,

@@ -105,8 +105,18 @@ def container_view(doc: JSON, *, raw: bool = False) -> Container:
             name=restart.get("Name") or "no",
             maximum_retry_count=int(restart.get("MaximumRetryCount") or 0),
         ),
+        environment=environment_dict(config.get("Env")),
         attrs=doc if raw else None,
     )
+
+
+def environment_dict(env: list[str] | None) -> dict[str, str | None]:
+    """The engine's ``["K=V"]`` as a mapping (a bare ``K`` has no value)."""
+    out: dict[str, str | None] = {}
+    for entry in env or []:
+        key, sep, value = entry.partition("=")
+        out[key] = value if sep else None
+    return out
 
 
 def _health_from_status_text(text: str) -> HealthStatus:

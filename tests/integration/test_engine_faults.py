@@ -7,9 +7,10 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -63,32 +64,47 @@ def hung_socket(socket_dir: Path) -> Iterator[Path]:
     listener.close()
 
 
-@asynccontextmanager
-async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    with LiveServer(create_app(settings)) as live:
-        async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
-            yield client
+@pytest.fixture
+def with_engine(settings: Settings, admin_token: str) -> Callable[..., Any]:
+    """``with_engine(engine_url=..., **overrides)``: a client of a fresh server with those settings.
+
+    The server shares the session's keys file, so the session's admin key works on it.
+    """
+
+    @asynccontextmanager
+    async def open_client(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        changed = settings.model_copy(update=overrides)
+        with LiveServer(create_app(changed)) as live:
+            headers = {"Authorization": f"Bearer {admin_token}"}
+            async with httpx.AsyncClient(base_url=live.url, timeout=30, headers=headers) as client:
+                yield client
+
+    return open_client
 
 
 @pytest.fixture
-def dead_engines(socket_dir: Path, refused_socket: Path) -> list[Settings]:
+def dead_engines(socket_dir: Path, refused_socket: Path) -> list[dict[str, Any]]:
     """Two ways an engine is gone: no socket file at all, and a socket nobody listens on."""
     return [
-        Settings(engine_url=f"unix://{path}", retry_after_seconds=3)
+        {"engine_url": f"unix://{path}", "retry_after_seconds": 3}
         for path in (socket_dir / "never-existed.sock", refused_socket)
     ]
 
 
 @pytest.fixture
-async def hung_engine(hung_socket: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(engine_url=f"unix://{hung_socket}", engine_timeout=1.0, ping_timeout=1.0)
-    async with client_for(settings) as client:
+async def hung_engine(
+    hung_socket: Path, with_engine: Callable[..., Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    overrides = {"engine_url": f"unix://{hung_socket}", "engine_timeout": 1.0, "ping_timeout": 1.0}
+    async with with_engine(**overrides) as client:
         yield client
 
 
-async def test_dead_engine_is_503_with_retry_after_quickly(dead_engines: list[Settings]) -> None:
-    for settings in dead_engines:
-        async with client_for(settings) as dead_engine:
+async def test_dead_engine_is_503_with_retry_after_quickly(
+    dead_engines: list[dict[str, Any]], with_engine: Callable[..., Any]
+) -> None:
+    for overrides in dead_engines:
+        async with with_engine(**overrides) as dead_engine:
             await assert_all_unavailable(dead_engine)
 
 
@@ -108,9 +124,11 @@ async def assert_all_unavailable(dead_engine: httpx.AsyncClient) -> None:
         assert elapsed < 3, f"{method} {path} took {elapsed:.1f}s"  # the issue's promise
 
 
-async def test_probes_with_a_dead_engine(dead_engines: list[Settings]) -> None:
-    for settings in dead_engines:
-        async with client_for(settings) as dead_engine:
+async def test_probes_with_a_dead_engine(
+    dead_engines: list[dict[str, Any]], with_engine: Callable[..., Any]
+) -> None:
+    for overrides in dead_engines:
+        async with with_engine(**overrides) as dead_engine:
             assert (await dead_engine.get("/livez")).status_code == 200
             ready = await dead_engine.get("/readyz")
             assert ready.status_code == 503
@@ -118,9 +136,9 @@ async def test_probes_with_a_dead_engine(dead_engines: list[Settings]) -> None:
 
 
 async def test_validation_still_comes_first_with_a_dead_engine(
-    dead_engines: list[Settings],
+    dead_engines: list[dict[str, Any]], with_engine: Callable[..., Any]
 ) -> None:
-    async with client_for(dead_engines[0]) as dead_engine:
+    async with with_engine(**dead_engines[0]) as dead_engine:
         response = await dead_engine.post("/v1/containers", json={"image": "x", "bogus": True})
         assert response.status_code == 422
 

@@ -1,0 +1,1 @@
+"""Security: API keys, roles, policy profiles, ownership, limits and the audit trail."""

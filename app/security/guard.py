@@ -1,0 +1,86 @@
+"""Admission: the checks a container spec passes before any engine call that creates something."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+import aiodocker
+
+from app.schemas.containers import ContainerSpec
+from app.security.audit import current_note
+from app.security.ownership import container_owners, owner_labels, reject_reserved_labels
+from app.security.policy import (
+    PolicyContext,
+    Violation,
+    container_refs,
+    evaluate,
+    exec_violations,
+    volume_violations,
+    with_default_limits,
+)
+from app.security.principal import Principal
+from app.security.problems import PolicyDenied
+from app.settings import Settings
+
+SpecT = TypeVar("SpecT", bound=ContainerSpec)
+
+
+def policy_context(
+    settings: Settings, owners: Mapping[str, str | None] | None = None
+) -> PolicyContext:
+    socket = settings.engine_url.removeprefix("unix://")
+    extra = (socket,) if settings.engine_url.startswith("unix://") else ()
+    return PolicyContext(
+        allowed_host_paths=tuple(settings.host_path_allowlist),
+        extra_sensitive_paths=extra,
+        owners=dict(owners or {}),
+    )
+
+
+def refuse(violations: list[Violation], what: str) -> None:
+    """Raise the 403 policy-denied problem (and note the violations for the audit record)."""
+    if not violations:
+        return
+    current_note().violations = list(violations)
+    rules = ", ".join(sorted({v.rule for v in violations}))
+    raise PolicyDenied(
+        f"{what} is refused by policy ({rules})",
+        violations=[v.model_dump() for v in violations],
+    )
+
+
+async def admit_container(
+    docker: aiodocker.Docker, spec: SpecT, principal: Principal, settings: Settings
+) -> SpecT:
+    """The spec to create, defaults filled, owner-labelled; refusals raise before the engine."""
+    reject_reserved_labels(spec.labels)
+    filled = with_default_limits(
+        spec,
+        principal,
+        memory=settings.restricted_default_memory,
+        cpus=settings.restricted_default_cpus,
+        pids=settings.restricted_default_pids,
+    )
+    assert isinstance(filled, type(spec))
+    spec = filled
+    refs = [ref for _, ref in container_refs(spec)]
+    needs_owners = refs and (principal.profile != "privileged" or principal.owns_only)
+    owners = await container_owners(docker, refs) if needs_owners else {}
+    refuse(evaluate(spec, principal, policy_context(settings, owners)), "this container")
+    return spec.model_copy(update={"labels": {**spec.labels, **owner_labels(principal)}})
+
+
+def admit_exec(principal: Principal, *, privileged: bool, user: str | None) -> None:
+    """For the exec route: refuse a privileged (or, for restricted keys, root) exec."""
+    refuse(exec_violations(principal, privileged=privileged, user=user), "this exec")
+
+
+def admit_volume(
+    driver: str | None, driver_opts: Mapping[str, str], principal: Principal, settings: Settings
+) -> None:
+    """For the volume route: a bind-style local volume is checked like a bind mount."""
+    refuse(
+        volume_violations(driver, driver_opts, principal, policy_context(settings)),
+        "this volume",
+    )

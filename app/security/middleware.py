@@ -1,0 +1,279 @@
+"""The gate in front of /v1: authenticate, authorize, bound the body, audit. Pure ASGI.
+
+Everything here is decided from the request line and headers, before a byte of the body is
+read, so an empty, oversized or crafted body cannot change who is let in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.routing import Route, compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem, problem_body
+from app.request_id import current_request_id
+from app.security.audit import AuditLog, AuditNote, AuditRecord, noting
+from app.security.keys import KeyStore
+from app.security.principal import Principal
+from app.security.problems import CHALLENGE, Forbidden, Unauthorized
+from app.security.roles import required_role
+from app.settings import Settings
+
+PROTECTED_PREFIX = "/v1"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DENIAL_STATUSES = frozenset({401, 403, 413, 429})
+# Routes whose bodies may be larger than max_body_bytes: template -> the setting that bounds them.
+BODY_LIMITS: dict[str, str] = {
+    "/v1/containers/{ref}/archive": "max_archive_bytes",
+    "/v1/images/build": "max_archive_bytes",
+}
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    template: str | None
+    name: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    template: str
+    name: str
+    methods: frozenset[str]
+    regex: re.Pattern[str]
+
+
+def route_table(routes: Iterable[Any], prefix: str = "") -> list[RouteEntry]:
+    """Every HTTP route of the app with its full path template, included routers flattened."""
+    table: list[RouteEntry] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:  # FastAPI's wrapper around an included router
+            extra = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            table += route_table(inner.routes, prefix + extra)
+        elif isinstance(route, Route | APIRoute):
+            template = prefix + route.path
+            regex, _, _ = compile_path(template)
+            methods = frozenset(route.methods or ())
+            table.append(RouteEntry(template, route.name or "", methods, regex))
+    return table
+
+
+def match_route(table: Iterable[RouteEntry], method: str, path: str) -> RouteMatch:
+    """The route this request is for, as the router will pick it (its template and params)."""
+    partial: RouteMatch | None = None
+    for entry in table:
+        found = entry.regex.match(path)
+        if found is None:
+            continue
+        hit = RouteMatch(entry.template, entry.name, found.groupdict())
+        if not entry.methods or method in entry.methods:
+            return hit
+        partial = partial or hit
+    return partial or RouteMatch(None, "", {})
+
+
+def bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = str(value.decode("latin-1")).partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return None
+    return None
+
+
+def content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class SecurityMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, keys: KeyStore, audit: AuditLog, settings: Settings
+    ) -> None:
+        self.app = app
+        self.keys = keys
+        self.audit = audit
+        self.settings = settings
+        self._routes: list[RouteEntry] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not (
+            path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        if self._routes is None:
+            # Built on the first request, once every router has been included.
+            self._routes = route_table(getattr(scope.get("app"), "routes", ()))
+        route = match_route(self._routes, method, path)
+        action = route.name or f"{method} {route.template or path}"
+        target = route.params.get("ref")
+        target_id = str(target) if target is not None else None
+
+        token = bearer_token(scope)
+        key = self.keys.authenticate(token) if token else None
+        if key is None:
+            problem: Problem = Unauthorized(
+                "send a valid API key as 'Authorization: Bearer <key>'"
+                if token is None
+                else "the API key is unknown, expired or revoked",
+                headers={
+                    "WWW-Authenticate": CHALLENGE
+                    + ("" if token is None else ', error="invalid_token"')
+                },
+            )
+            self._record(None, action, target_id, AuditNote(), problem.status)
+            await _send_problem(send, problem, path)
+            return
+        principal = key.principal()
+
+        needed = required_role(method, route.template)
+        if principal.role < needed:
+            problem = Forbidden(
+                f"role '{principal.role.name}' may not {method} {route.template or path}; "
+                f"it needs '{needed.name}'",
+                required_role=needed.name,
+            )
+            self._record(principal, action, target_id, AuditNote(), problem.status)
+            await _send_problem(send, problem, path)
+            return
+
+        limit = self._body_limit(route.template)
+        declared = content_length(scope)
+        if declared is not None and declared > limit:
+            problem = PayloadTooLarge(f"the body may be at most {limit} bytes")
+            self._record(principal, action, target_id, AuditNote(), problem.status)
+            await _send_problem(send, problem, path)
+            return
+
+        scope.setdefault("state", {})["principal"] = principal
+        await self._serve(scope, receive, send, principal, action, target_id, limit)
+
+    def _body_limit(self, template: str | None) -> int:
+        setting = BODY_LIMITS.get(template or "")
+        return int(getattr(self.settings, setting)) if setting else self.settings.max_body_bytes
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        principal: Principal,
+        action: str,
+        target_id: str | None,
+        limit: int,
+    ) -> None:
+        note = AuditNote(target_id=target_id)
+        received = 0
+        too_large = False
+        started = False
+        recorded = False
+        path: str = scope["path"]
+
+        def record_once(status: int) -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self._record(principal, action, note.target_id, note, status, scope["method"])
+
+        async def counting_receive() -> Message:
+            # Chunked bodies and lying Content-Length headers are caught as the bytes arrive.
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    too_large = True
+                    raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_large:
+                # Whatever the app made of the cut-off body, the answer is 413.
+                if not started:
+                    started = True
+                    record_once(413)
+                    await _send_problem(
+                        send, PayloadTooLarge(f"the body may be at most {limit} bytes"), path
+                    )
+                return
+            if message["type"] == "http.response.start":
+                started = True
+                record_once(int(message["status"]))
+            await send(message)
+
+        with noting(note):
+            try:
+                await self.app(scope, counting_receive, guarded_send)
+            except Exception:
+                if too_large and not started:
+                    await guarded_send({"type": "http.response.start", "status": 413})
+                    return
+                record_once(500)
+                raise
+        record_once(500)
+
+    def _record(
+        self,
+        principal: Principal | None,
+        action: str,
+        target_id: str | None,
+        note: AuditNote,
+        status: int,
+        method: str = "GET",
+    ) -> None:
+        denied = status in DENIAL_STATUSES
+        if not denied and method in READ_METHODS:
+            return
+        self.audit.record(
+            AuditRecord(
+                time=datetime.now(UTC),
+                request_id=current_request_id(),
+                key_id=principal.key_id if principal else None,
+                role=principal.role.name if principal else None,
+                action=action,
+                target_id=note.target_id or target_id,
+                profile=principal.profile if principal else None,
+                decision="deny" if denied else "allow",
+                violations=list(note.violations),
+                status=status,
+            )
+        )
+
+
+async def _send_problem(send: Send, problem: Problem, path: str) -> None:
+    body = json.dumps(
+        problem_body(
+            status=problem.status,
+            slug=problem.slug,
+            title=problem.title,
+            detail=problem.detail,
+            instance=path,
+            extra=problem.extra,
+        )
+    ).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

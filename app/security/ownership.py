@@ -1,0 +1,88 @@
+"""Ownership: the owner label, the reserved label prefix, and the one resolver for refs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import aiodocker
+from aiodocker.exceptions import DockerError
+
+from app.engine import containers as engine
+from app.errors import Conflict, NotFound, Unprocessable
+from app.security.principal import Principal
+
+RESERVED_PREFIX = "dockyard."
+OWNER_LABEL = "dockyard.owner"
+
+
+def reject_reserved_labels(labels: Mapping[str, str], where: str = "labels") -> None:
+    """Clients may not set ``dockyard.*`` labels: the service owns that namespace (422)."""
+    taken = [key for key in labels if key.strip().lower().startswith(RESERVED_PREFIX)]
+    if taken:
+        errors = [
+            {"loc": ["body", where, key], "msg": f"label prefix '{RESERVED_PREFIX}' is reserved"}
+            for key in taken
+        ]
+        raise Unprocessable(
+            f"labels under '{RESERVED_PREFIX}' are set by the service: {', '.join(taken)}",
+            errors=errors,
+        )
+
+
+def owner_labels(principal: Principal) -> dict[str, str]:
+    """The labels every object created through this key carries."""
+    return {OWNER_LABEL: principal.key_id}
+
+
+def owner_filter(principal: Principal) -> list[str]:
+    """The label filter that limits an engine list to what this key may see."""
+    return [f"{OWNER_LABEL}={principal.key_id}"] if principal.owns_only else []
+
+
+def match_ref(rows: Iterable[Mapping[str, object]], ref: str) -> str | None:
+    """Resolve ``ref`` among list rows as the engine does: full id, then name, then id prefix."""
+    rows = list(rows)
+    wanted = ref.lstrip("/")
+    for row in rows:
+        if row.get("Id") == ref:
+            return str(row["Id"])
+    for row in rows:
+        names = row.get("Names") or []
+        if isinstance(names, list) and any(str(n).lstrip("/") == wanted for n in names):
+            return str(row["Id"])
+    matches = [str(row["Id"]) for row in rows if ref and str(row.get("Id", "")).startswith(ref)]
+    if len(matches) > 1:
+        raise Conflict(f"id prefix {ref!r} names more than one container")
+    return matches[0] if matches else None
+
+
+async def resolve_owned(docker: aiodocker.Docker, principal: Principal, ref: str) -> str:
+    """The container ``ref`` names, if this key may touch it; a foreign one is a plain 404.
+
+    Keys with scope ``all`` get ``ref`` back untouched (the engine resolves it). Keys with scope
+    ``own`` resolve among their own containers only, so prefixes and names of others never match.
+    """
+    if not principal.owns_only:
+        return ref
+    rows = await engine.list_containers(
+        docker, all=True, filters={"label": owner_filter(principal)}
+    )
+    found = match_ref(rows, ref)
+    if found is None:
+        raise NotFound(f"No such container: {ref}")
+    return found
+
+
+async def container_owners(docker: aiodocker.Docker, refs: Iterable[str]) -> dict[str, str | None]:
+    """Who owns each referenced container (None when it has no owner or does not exist)."""
+    owners: dict[str, str | None] = {}
+    for ref in set(refs):
+        try:
+            doc = await engine.inspect(docker, ref)
+        except DockerError as exc:
+            if exc.status not in (404, 409):
+                raise
+            owners[ref] = None
+            continue
+        owners[ref] = ((doc.get("Config") or {}).get("Labels") or {}).get(OWNER_LABEL)
+    return owners

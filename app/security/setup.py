@@ -1,0 +1,68 @@
+"""Wiring security into the app: the stores, the middleware, the first key, the OpenAPI scheme."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.errors import PROBLEM_MEDIA_TYPE
+from app.security.audit import AuditLog
+from app.security.keys import KeyStore, ensure_first_key
+from app.security.middleware import PROTECTED_PREFIX, SecurityMiddleware
+from app.security.streams import StreamLimiter
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEME = "apiKey"
+_AUTH_RESPONSES = {
+    "401": "Missing, unknown, expired or revoked API key",
+    "403": "The key's role or policy does not allow this",
+    "413": "Request body too large",
+}
+
+
+def install_security(app: FastAPI, settings: Settings) -> None:
+    """Keys, audit and stream limits on ``app.state``; the gate in front of every /v1 route."""
+    keys = KeyStore(settings.keys_file)
+    audit = AuditLog(settings.audit_file, queue_size=settings.audit_queue_size)
+    app.state.keys = keys
+    app.state.audit = audit
+    app.state.streams = StreamLimiter(settings.max_streams_per_key)
+    app.add_middleware(SecurityMiddleware, keys=keys, audit=audit, settings=settings)
+
+
+def announce_first_key(app: FastAPI) -> None:
+    """On a first start with no keys, mint an admin key and print it once (stdout, not the log)."""
+    token = ensure_first_key(app.state.keys)
+    if token is None:
+        return
+    sys.stdout.write(
+        "\n  Dockyard created the first admin API key. It is shown only this once:\n\n"
+        f"    {token}\n\n"
+        "  Send it as 'Authorization: Bearer <key>'; mint more with `python -m app keys create`.\n"
+    )
+    sys.stdout.flush()
+    log.warning("no API keys found: created the first admin key and printed it to stdout once")
+
+
+def document_security(spec: dict[str, Any]) -> None:
+    """Declare the bearer scheme and the 401/403/413 answers on every /v1 operation."""
+    components = spec.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[SCHEME] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key from `python -m app keys create` (or the first-start key).",
+    }
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in spec.get("paths", {}).items():
+        if not path.startswith(PROTECTED_PREFIX + "/") and path != PROTECTED_PREFIX:
+            continue
+        for operation in operations.values():
+            operation["security"] = [{SCHEME: []}]
+            responses = operation.setdefault("responses", {})
+            for status, description in _AUTH_RESPONSES.items():
+                responses.setdefault(status, {"description": description, "content": problem})
