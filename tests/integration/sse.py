@@ -11,7 +11,7 @@ import httpx
 async def read_events(response: httpx.Response) -> list[tuple[str, Any]]:
     """Every event of a finished stream, with its JSON data decoded."""
     events: list[tuple[str, Any]] = []
-    name, data = "message", []
+    name, data = "message", list[str]()
     async for line in response.aiter_lines():
         if line == "":
             if data:
