@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import bcrypt
+
 from tests.support import free_port
 
 _CONFIG = """\
@@ -23,13 +25,22 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:{port}
+{auth}"""
+
+_AUTH = """\
+auth:
+  htpasswd:
+    realm: dockyard-test
+    path: {path}
 """
 
 
 class LocalRegistry:
     """Starts ``docker-registry`` with its own config and storage in a temp dir; stops it after."""
 
-    def __init__(self) -> None:
+    def __init__(self, users: dict[str, str] | None = None) -> None:
+        """``users`` (name → password) turns on htpasswd authentication."""
+        self.users = users or {}
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self._dir = Path(tempfile.mkdtemp(prefix="dockyard-registry-"))
@@ -43,7 +54,17 @@ class LocalRegistry:
             )
         (self._dir / "storage").mkdir()
         config = self._dir / "config.yml"
-        config.write_text(_CONFIG.format(root=self._dir / "storage", port=self.port))
+        auth = ""
+        if self.users:
+            htpasswd = self._dir / "htpasswd"
+            htpasswd.write_text(
+                "".join(
+                    f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}\n"
+                    for user, password in self.users.items()
+                )
+            )
+            auth = _AUTH.format(path=htpasswd)
+        config.write_text(_CONFIG.format(root=self._dir / "storage", port=self.port, auth=auth))
         with (self._dir / "registry.log").open("wb") as log:
             # The child keeps its own copy of the descriptor.
             self._process = subprocess.Popen(
@@ -62,6 +83,9 @@ class LocalRegistry:
                 with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1) as answer:
                     if answer.status == 200:
                         return
+            except urllib.error.HTTPError as refused:
+                if refused.code == 401:  # up, and asking for credentials
+                    return
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
