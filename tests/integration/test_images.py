@@ -16,7 +16,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.integration.sse import read_events
 from tests.registry import LocalRegistry
-from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, spec
+from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, spec, wait_for
 
 SSE = {"Accept": "text/event-stream"}
 TAR = {"Content-Type": "application/x-tar"}
@@ -365,3 +365,29 @@ async def test_prune_removes_unused_labelled_images_and_keeps_used_ones(
     assert (await docker.images.inspect(ids["used"]))["Id"] == ids["used"]
     with pytest.raises(aiodocker.DockerError):
         await docker.images.inspect(ids["unused"])
+
+
+async def test_a_client_leaving_a_build_stream_stops_the_build(
+    api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    token = uuid.uuid4().hex
+    dockerfile = f"FROM {TEST_IMAGE}\nRUN sleep 120 && echo {token}\n"
+
+    async def build_container() -> list[dict[str, Any]]:
+        rows = await docker.containers.list(all=True, filters={"ancestor": [TEST_IMAGE]})
+        return [row._container for row in rows if token in row._container.get("Command", "")]
+
+    context = tar_context({"Dockerfile": dockerfile})
+    async with api.stream(
+        "POST", "/v1/images/build", params=build_params(), content=context, headers={**TAR, **SSE}
+    ) as response:
+        async for line in response.aiter_lines():
+            if "Running in" in line:
+                break
+        assert await build_container(), "the RUN step did not start"
+    # The client has gone: the engine connection is closed, so the engine cancels the build.
+    await wait_for(lambda: _none(build_container), within=30)
+
+
+async def _none(listing: Any) -> bool:
+    return not await listing()
