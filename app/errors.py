@@ -75,6 +75,18 @@ class ContainerFailed(Problem):
     status, slug, title = 422, "container-error", "Container exited with a non-zero status"
 
 
+class BuildFailed(Problem):
+    """A build step failed: ``detail`` is the engine's message, ``log`` the last output lines."""
+
+    status, slug, title = 422, "build-failed", "Image build failed"
+
+
+class ServerMisconfigured(Problem):
+    """The operator's configuration cannot be used (e.g. an unreadable credentials file)."""
+
+    status, slug, title = 500, "server-misconfigured", "Server misconfigured"
+
+
 class EngineUnavailable(Problem):
     status, slug, title = 503, "engine-unavailable", "Docker engine unavailable"
 

@@ -11,7 +11,7 @@ from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
 from app.lifespan import lifespan
 from app.request_id import RequestContextMiddleware
-from app.routers import audit, containers, system
+from app.routers import audit, containers, images, networks, system, volumes
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.settings import Settings
@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.probes)
     app.include_router(system.router)
     app.include_router(containers.router)
+    app.include_router(images.router)
+    app.include_router(volumes.router)
+    app.include_router(networks.router)
     app.include_router(audit.router)
     _register_problem_schema(app)
     return app

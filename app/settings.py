@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.schemas.common import Size
+
+
+class RegistryCredential(BaseModel):
+    """How the engine signs in to one registry: a user and password, or an identity token.
+
+    Secrets are ``SecretStr`` so no repr, log line or error message can show them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str | None = None
+    password: SecretStr | None = None
+    identitytoken: SecretStr | None = None
+
+
+RegistryCredentials = dict[str, RegistryCredential]
+_CREDENTIALS = TypeAdapter(RegistryCredentials)
 
 
 class Settings(BaseSettings):
@@ -87,3 +105,32 @@ class Settings(BaseSettings):
     restricted_default_pids: int = Field(
         default=256, ge=1, description="PID limit filled in for restricted keys."
     )
+    max_build_context_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=0,
+        description="Largest tar build context accepted by POST /v1/images/build (413 beyond it).",
+    )
+    build_log_tail_lines: int = Field(
+        default=20, ge=1, le=1000, description="Log lines a failed build or pull problem carries."
+    )
+    registry_auth: RegistryCredentials = Field(
+        default_factory=dict,
+        description=(
+            "Registry credentials by registry host (as in image names, e.g. "
+            "'registry.example:5000'; 'docker.io' for Docker Hub), as JSON: "
+            '{"host": {"username": "...", "password": "..."}}. Never taken from requests.'
+        ),
+    )
+    registry_auth_file: Path | None = Field(
+        default=None,
+        description="A JSON file in the registry_auth format, read at each use (so it can rotate).",
+    )
+
+    def registry_credentials(self) -> RegistryCredentials:
+        """Credentials by registry host: the file's entries, then ``registry_auth`` over them."""
+        found: RegistryCredentials = {}
+        if self.registry_auth_file is not None:
+            text = self.registry_auth_file.read_text(encoding="utf-8")
+            found.update(_CREDENTIALS.validate_python(json.loads(text)))
+        found.update(self.registry_auth)
+        return found

@@ -86,12 +86,13 @@ class LiveServer:
 
 
 async def remove_run_objects(docker: aiodocker.Docker) -> None:
-    """Force-remove every container, network and volume this test run labelled."""
+    """Force-remove every container, network, volume and image this test run labelled."""
     filters = json.dumps({"label": [f"{RUN_LABEL}={RUN_ID}"]})
     kinds = (
         ("containers/json?all=1&filters=", "containers/{}?force=1&v=1", "Id"),
         ("networks?filters=", "networks/{}", "Id"),
         ("volumes?filters=", "volumes/{}?force=1", "Name"),
+        ("images/json?filters=", "images/{}?force=1", "Id"),
     )
     for listing, removal, key in kinds:
         found = await docker._query_json(listing + quote(filters))

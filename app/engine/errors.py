@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from app.errors import (
     BadRequest,
+    BuildFailed,
     Conflict,
     EngineFailure,
     EngineTimeout,
@@ -30,6 +31,9 @@ _CONFLICT_HINTS = (
     "Multiple IDs found",  # an id prefix that names more than one object
 )
 
+# ... and some that are the caller's bad input.
+_BAD_REQUEST_HINTS = ("Cannot locate specified Dockerfile",)
+
 
 def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem:
     """Map an engine error to the problem the contract promises for it."""
@@ -47,9 +51,37 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
         return Conflict(message)
     if status == 400:
         return BadRequest(message)
+    if status == 403:
+        # The engine's 403 means "not allowed in this state" (a subnet overlapping another
+        # network's pool, removing a predefined network): a conflict with what exists, not an
+        # authorisation failure of ours.
+        return Conflict(message)
+    if any(hint in message for hint in _BAD_REQUEST_HINTS):
+        return BadRequest(message)
     if any(hint in message for hint in _CONFLICT_HINTS):
         return Conflict(message)
     return EngineFailure(message, engine_status=status)
+
+
+# Errors inside a pull or push stream arrive as text after a 200; these name a missing image.
+_NOT_FOUND_HINTS = (
+    "not found",
+    "manifest unknown",
+    "does not exist",
+    "repository name not known",
+    "no such image",
+)
+
+
+def problem_from_stream_error(operation: str, message: str, log: list[str]) -> Problem:
+    """The problem for an error the engine reported inside a pull, push or build stream."""
+    message = message.strip() or "the engine gave no message"
+    if operation == "build":
+        return BuildFailed(message, log=log)
+    lowered = message.lower()
+    if any(hint in lowered for hint in _NOT_FOUND_HINTS):
+        return NotFound(message, log=log)
+    return EngineFailure(message, log=log)
 
 
 def problem_from_exception(exc: BaseException, retry_after: int = 5) -> Problem | None:

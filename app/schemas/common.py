@@ -147,3 +147,10 @@ def engine_time(value: str | None) -> datetime | None:
         text = head + "." + fraction[:6]
     parsed = datetime.fromisoformat(text + (offset or "+00:00"))
     return parsed.astimezone(UTC)
+
+
+def unix_time(value: int | float | None) -> datetime | None:
+    """A unix timestamp (seconds) as an aware UTC datetime, or None for 0/None."""
+    if not value:
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)

@@ -32,7 +32,7 @@ DENIAL_STATUSES = frozenset({401, 403, 413, 429})
 # Routes whose bodies may be larger than max_body_bytes: template -> the setting that bounds them.
 BODY_LIMITS: dict[str, str] = {
     "/v1/containers/{ref}/archive": "max_archive_bytes",
-    "/v1/images/build": "max_archive_bytes",
+    "/v1/images/build": "max_build_context_bytes",
 }
 
 

@@ -1,0 +1,172 @@
+"""HTTP handlers for /v1/images."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from app.deps import DockerDep, SettingsDep
+from app.errors import UnsupportedMediaType
+from app.progress_sse import SSE_CONTENT, TransferEventStream, wants_event_stream
+from app.routers.containers import LabelFilter
+from app.schemas.images import (
+    BuildOptions,
+    Image,
+    ImagePruneResult,
+    ImagePruneSpec,
+    ImageRef,
+    ImageRemoval,
+    ImageSummary,
+    PullSpec,
+    PushSpec,
+    TagSpec,
+)
+from app.schemas.problem import problems
+from app.services import images
+from app.services.images import Transfer
+
+router = APIRouter(prefix="/v1/images", tags=["images"])
+
+RefPath = Annotated[ImageRef, Path(description="Image name, reference, id or id prefix")]
+TRANSFER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The image (JSON), or its progress as SSE under Accept: text/event-stream",
+        "content": SSE_CONTENT,
+    }
+}
+
+
+async def _answer(request: Request, transfer: Transfer, docker: DockerDep) -> Image | Response:
+    """SSE when the client asks for it, else wait for the end and return the image."""
+    if wants_event_stream(request.headers.get("accept")):
+        return TransferEventStream(transfer, docker, request.url.path)
+    return await images.finish(docker, transfer)
+
+
+def build_options(
+    tag: Annotated[str | None, Query(description="Name (and tag) for the image")] = None,
+    dockerfile: Annotated[str, Query(description="Path inside the context")] = "Dockerfile",
+    target: Annotated[str | None, Query(description="Stage of a multi-stage build")] = None,
+    buildargs: Annotated[str | None, Query(description='JSON object: {"ARG": "value"}')] = None,
+    labels: Annotated[str | None, Query(description='JSON object: {"key": "value"}')] = None,
+    nocache: Annotated[bool, Query()] = False,
+    pull: Annotated[bool, Query(description="Pull newer base images first")] = False,
+    networkmode: Annotated[
+        str | None, Query(description="Network of RUN steps: 'none', 'host' or a network name")
+    ] = None,
+) -> BuildOptions:
+    """The build's query parameters as one validated model (422 like any bad input)."""
+    given = {
+        "tag": tag,
+        "dockerfile": dockerfile,
+        "target": target,
+        "buildargs": buildargs,
+        "labels": labels,
+        "nocache": nocache,
+        "pull": pull,
+        "networkmode": networkmode,
+    }
+    try:
+        return BuildOptions.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+
+
+@router.get("", response_model=list[ImageSummary], responses=problems())
+async def list_images(
+    docker: DockerDep,
+    dangling: Annotated[bool | None, Query(description="Only untagged (or only tagged)")] = None,
+    label: LabelFilter = None,
+    reference: Annotated[
+        str | None, Query(max_length=512, description="Name pattern, e.g. 'busybox:*'")
+    ] = None,
+) -> list[ImageSummary]:
+    """List images, filtered by dangling state, labels and name."""
+    return await images.list_images(docker, dangling=dangling, labels=label, reference=reference)
+
+
+@router.post("/pull", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404)})
+async def pull_image(
+    spec: PullSpec, request: Request, docker: DockerDep, settings: SettingsDep
+) -> Image | Response:
+    """Pull an image; registry credentials come from the server's configuration."""
+    transfer = await images.open_pull(docker, spec, settings)
+    return await _answer(request, transfer, docker)
+
+
+@router.post("/push", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404)})
+async def push_image(
+    spec: PushSpec, request: Request, docker: DockerDep, settings: SettingsDep
+) -> Image | Response:
+    """Push ``repository:tag`` to its registry; the result lists the new registry digest."""
+    transfer = await images.open_push(docker, spec, settings)
+    return await _answer(request, transfer, docker)
+
+
+@router.post(
+    "/build",
+    response_model=Image,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses={**TRANSFER_RESPONSES, **problems(400, 404, 413, 415)},
+)
+async def build_image(
+    request: Request,
+    docker: DockerDep,
+    settings: SettingsDep,
+    options: Annotated[BuildOptions, Depends(build_options)],
+) -> Image | Response:
+    """Build an image from a tar context streamed in the body; a failed step is 422."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type != "application/x-tar":
+        raise UnsupportedMediaType("send the build context as Content-Type: application/x-tar")
+    images.check_context_length(
+        request.headers.get("content-length"), settings.max_build_context_bytes
+    )
+    transfer = await images.open_build(docker, request.stream(), options, settings)
+    return await _answer(request, transfer, docker)
+
+
+@router.post("/prune", response_model=ImagePruneResult, responses=problems())
+async def prune_images(
+    docker: DockerDep, spec: ImagePruneSpec | None = None, label: LabelFilter = None
+) -> ImagePruneResult:
+    """Remove unused images (dangling ones by default; only those with these labels if given)."""
+    dangling = spec.dangling if spec is not None else True
+    return await images.prune(docker, dangling=dangling, labels=label)
+
+
+@router.post(
+    "/{ref:path}/tag",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Image,
+    responses=problems(400, 404, 409),
+)
+async def tag_image(ref: RefPath, spec: TagSpec, docker: DockerDep) -> Image:
+    """Give an image another name: ``repository:tag``."""
+    return await images.tag(docker, ref, spec)
+
+
+@router.get("/{ref:path}", response_model=Image, responses=problems(404, 409))
+async def get_image(ref: RefPath, docker: DockerDep) -> Image:
+    """Inspect an image by name, reference, id or id prefix."""
+    return await images.inspect(docker, ref)
+
+
+@router.delete("/{ref:path}", response_model=ImageRemoval, responses=problems(404, 409))
+async def remove_image(
+    ref: RefPath,
+    docker: DockerDep,
+    force: Annotated[bool, Query(description="Untag and remove even if containers use it")] = False,
+    noprune: Annotated[bool, Query(description="Keep untagged parent images")] = False,
+) -> ImageRemoval:
+    """Remove an image (or one of its tags): what was untagged and what was deleted."""
+    return await images.remove(docker, ref, force=force, noprune=noprune)

@@ -1,0 +1,71 @@
+"""HTTP handlers for /v1/networks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.deps import DockerDep
+from app.routers.containers import LabelFilter
+from app.schemas.networks import (
+    ConnectSpec,
+    DisconnectSpec,
+    Network,
+    NetworkPruneResult,
+    NetworkSpec,
+    NetworkSummary,
+)
+from app.schemas.problem import problems
+from app.services import networks
+
+router = APIRouter(prefix="/v1/networks", tags=["networks"])
+
+
+@router.get("", response_model=list[NetworkSummary], responses=problems())
+async def list_networks(
+    docker: DockerDep,
+    label: LabelFilter = None,
+    driver: Annotated[str | None, Query(max_length=128)] = None,
+) -> list[NetworkSummary]:
+    """List networks, filtered by labels and driver."""
+    return await networks.list_networks(docker, labels=label, driver=driver)
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=Network, responses=problems(400, 409)
+)
+async def create_network(spec: NetworkSpec, docker: DockerDep) -> Network:
+    """Create a network; a pool overlapping another network's is 409."""
+    return await networks.create(docker, spec)
+
+
+@router.post("/prune", response_model=NetworkPruneResult, responses=problems())
+async def prune_networks(docker: DockerDep, label: LabelFilter = None) -> NetworkPruneResult:
+    """Remove networks no container uses (only those with these labels, when given)."""
+    return await networks.prune(docker, labels=label)
+
+
+@router.get("/{ref}", response_model=Network, responses=problems(404, 409))
+async def get_network(ref: str, docker: DockerDep) -> Network:
+    """Inspect a network, with the (running) containers connected to it."""
+    return await networks.inspect(docker, ref)
+
+
+@router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
+async def remove_network(ref: str, docker: DockerDep) -> Response:
+    """Remove a network (409 while containers are connected, or for predefined ones)."""
+    await networks.remove(docker, ref)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{ref}/connect", response_model=Network, responses=problems(400, 404, 409))
+async def connect_network(ref: str, spec: ConnectSpec, docker: DockerDep) -> Network:
+    """Connect a container, with aliases and a static IPv4 address if asked."""
+    return await networks.connect(docker, ref, spec)
+
+
+@router.post("/{ref}/disconnect", response_model=Network, responses=problems(400, 404, 409))
+async def disconnect_network(ref: str, spec: DisconnectSpec, docker: DockerDep) -> Network:
+    """Disconnect a container."""
+    return await networks.disconnect(docker, ref, spec)
