@@ -1,4 +1,4 @@
-"""Annotated dependencies the routers ask for: the engine, the settings."""
+"""Annotated dependencies the routers ask for: the engine, the settings, the health monitor."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import aiodocker
 from fastapi import Depends, Request
 
 from app.engine.client import EngineClient
+from app.health import HealthMonitor
 from app.settings import Settings
 
 
@@ -28,3 +29,11 @@ def get_docker(request: Request) -> aiodocker.Docker:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineClientDep = Annotated[EngineClient, Depends(get_engine_client)]
 DockerDep = Annotated[aiodocker.Docker, Depends(get_docker)]
+
+
+def get_health_monitor(request: Request) -> HealthMonitor:
+    monitor: HealthMonitor = request.app.state.health_monitor
+    return monitor
+
+
+HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]

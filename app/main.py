@@ -6,11 +6,13 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from prometheus_client import CollectorRegistry
 
 from app.errors import install_error_handlers
 from app.lifespan import lifespan
+from app.metrics import router as metrics_router
 from app.request_id import RequestContextMiddleware
-from app.routers import containers, system
+from app.routers import containers, health, system
 from app.schemas.problem import ProblemDocument
 from app.settings import Settings
 
@@ -31,11 +33,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
+    # Per app, not prometheus_client's global: several apps (tests) may live in one process.
+    app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(system.probes)
     app.include_router(system.router)
     app.include_router(containers.router)
+    app.include_router(health.router)
+    app.include_router(metrics_router)
     _register_problem_schema(app)
     return app
 

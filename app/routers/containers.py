@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
-from app.deps import DockerDep, SettingsDep
+from app.deps import DockerDep, HealthMonitorDep, SettingsDep
 from app.errors import UnsupportedMediaType
 from app.schemas.containers import (
     Container,
@@ -21,8 +21,9 @@ from app.schemas.containers import (
     TopResult,
     WaitResult,
 )
+from app.schemas.health import HealthStatus
 from app.schemas.problem import problems
-from app.services import archive, containers, run
+from app.services import archive, containers, health, run
 from app.upstream import UpstreamResponse
 
 router = APIRouter(prefix="/v1/containers", tags=["containers"])
@@ -48,6 +49,7 @@ Signal = Annotated[
 @router.get("", response_model=list[ContainerSummary], responses=problems())
 async def list_containers(
     docker: DockerDep,
+    monitor: HealthMonitorDep,
     all: Annotated[bool, Query(description="Include stopped containers")] = False,
     label: LabelFilter = None,
     status: Annotated[ContainerStatus | None, Query()] = None,
@@ -56,7 +58,13 @@ async def list_containers(
 ) -> list[ContainerSummary]:
     """List containers (running only unless ``all``), filtered by labels, status, name, image."""
     return await containers.list_containers(
-        docker, all=all, labels=label, status=status, name=name, ancestor=ancestor
+        docker,
+        all=all,
+        labels=label,
+        status=status,
+        name=name,
+        ancestor=ancestor,
+        health=monitor.cache.health_of,
     )
 
 
@@ -109,10 +117,11 @@ async def prune_containers(
 async def get_container(
     ref: str,
     docker: DockerDep,
+    monitor: HealthMonitorDep,
     raw: Annotated[bool, Query(description="Add the engine's inspect document as attrs")] = False,
 ) -> Container:
-    """Inspect a container by full id, unambiguous id prefix, or name."""
-    return await containers.inspect(docker, ref, raw=raw)
+    """Inspect a container by full id, unambiguous id prefix, or name (health from the cache)."""
+    return await containers.inspect(docker, ref, raw=raw, health=monitor.cache.health_of)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
@@ -163,17 +172,27 @@ async def unpause_container(ref: str, docker: DockerDep) -> Container:
     return await containers.unpause(docker, ref)
 
 
-@router.post("/{ref}/wait", response_model=WaitResult, responses=problems(404, 409))
+@router.post("/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409))
 async def wait_container(
     ref: str,
     docker: DockerDep,
-    condition: Annotated[Literal["not-running", "next-exit", "removed"], Query()] = "not-running",
+    monitor: HealthMonitorDep,
+    condition: Annotated[
+        Literal["not-running", "next-exit", "removed", "healthy", "unhealthy"],
+        Query(
+            description="Exit conditions answer {status_code, error}; health conditions answer "
+            "the HealthStatus, or 409 (problem 'unhealthy', with the last probe output) when "
+            "the container turns unhealthy or exits first"
+        ),
+    ] = "not-running",
     within: Annotated[
         float | None,
         Query(alias="timeout", gt=0, le=86400, description="Seconds; 504 when they pass"),
     ] = None,
-) -> WaitResult:
-    """Block until the container stops (or exits next, or is removed); its exit status."""
+) -> WaitResult | HealthStatus:
+    """Block until the container stops, exits next, is removed, or turns healthy/unhealthy."""
+    if condition == "healthy" or condition == "unhealthy":
+        return await health.wait_for_health(monitor, ref, condition=condition, within=within)
     return await containers.wait(docker, ref, condition=condition, within=within)
 
 
