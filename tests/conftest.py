@@ -28,7 +28,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(engine_url=engine_url(), publish_host_ip="127.0.0.1")
+    # A short health poll keeps the health tests fast; events do most of the work anyway.
+    return Settings(engine_url=engine_url(), publish_host_ip="127.0.0.1", health_poll_interval=0.5)
 
 
 @pytest.fixture(scope="session")
