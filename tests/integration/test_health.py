@@ -150,7 +150,7 @@ async def test_observed_at_advances_while_engine_is_up(api: httpx.AsyncClient) -
     first = await _cache_reaches(api, cid, "healthy")
 
     async def advanced() -> bool:
-        return (await _cached(api, cid))["observed_at"] > first["observed_at"]
+        return bool((await _cached(api, cid))["observed_at"] > first["observed_at"])
 
     await wait_for(advanced, within=10)
 
