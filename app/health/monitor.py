@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import aiodocker
@@ -19,7 +20,8 @@ from aiodocker.exceptions import DockerError
 from app.engine import containers as engine
 from app.engine.event_stream import event_stream
 from app.health.cache import Entry, HealthCache, loop_time
-from app.health.snapshot import snapshot_from_inspect
+from app.health.snapshot import snapshot_as_of, snapshot_from_inspect
+from app.schemas.health import HealthState
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,20 @@ def backoff_delay(attempt: int, initial: float, cap: float) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+_ANNOUNCED: dict[str, HealthState] = {s: s for s in ("starting", "healthy", "unhealthy")}
+
+
+def _announced_health(action: str, event: JSON) -> tuple[HealthState, datetime] | None:
+    """The status a ``health_status: <status>`` event announces, and when."""
+    if not action.startswith("health_status"):
+        return None
+    status = _ANNOUNCED.get(action.partition(":")[2].strip())
+    if status is None:
+        return None
+    nanos = event.get("timeNano") or int(event.get("time") or 0) * 1_000_000_000
+    return status, datetime.fromtimestamp(nanos / 1e9, UTC)
+
+
 class HealthMonitor:
     def __init__(self, docker: aiodocker.Docker, cache: HealthCache, settings: Settings) -> None:
         self.docker = docker
@@ -46,7 +62,9 @@ class HealthMonitor:
         self.resyncs = 0  # full resyncs done (the first, then one per reconnect)
         self.polls = 0
         self._slots = asyncio.Semaphore(settings.health_max_inflight)
-        self._pending: set[str] = set()  # refreshes queued but not yet issued, for coalescing
+        # Refreshes queued but not yet issued (for coalescing), with the health statuses the
+        # engine announced meanwhile, so a flip and flop between two inspects is not lost.
+        self._pending: dict[str, list[tuple[HealthState, datetime]]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._runner: asyncio.Task[None] | None = None
 
@@ -108,15 +126,22 @@ class HealthMonitor:
             return
         if action == "destroy":
             self.cache.discard(cid, loop_time())
-        else:
-            self.schedule_refresh(cid)
-
-    def schedule_refresh(self, container_id: str) -> None:
-        """Inspect this container soon; several requests before the inspect starts make one."""
-        if container_id in self._pending or self._group is None:
             return
-        self._pending.add(container_id)
-        self._group.create_task(self._refresh_logged(container_id))
+        announced = _announced_health(action, event)
+        self.schedule_refresh(cid, announced)
+
+    def schedule_refresh(
+        self, container_id: str, announced: tuple[HealthState, datetime] | None = None
+    ) -> None:
+        """Inspect this container soon; several requests before the inspect starts make one."""
+        if self._group is None:
+            return
+        queued = self._pending.get(container_id)
+        if queued is None:
+            queued = self._pending[container_id] = []
+            self._group.create_task(self._refresh_logged(container_id))
+        if announced is not None:
+            queued.append(announced)
 
     async def _refresh_logged(self, container_id: str) -> None:
         try:
@@ -132,7 +157,7 @@ class HealthMonitor:
     async def refresh(self, ref: str) -> Entry | None:
         """Inspect one container into the cache; None when the engine says it does not exist."""
         async with self._slots:
-            self._pending.discard(ref)
+            announced = self._pending.pop(ref, [])
             issued = loop_time()
             try:
                 doc = await engine.inspect(self.docker, ref)
@@ -143,6 +168,11 @@ class HealthMonitor:
                     self.cache.discard(ref, issued)
                 return None
         snap = snapshot_from_inspect(doc)
+        for status, at in announced:
+            # Already moved on: record the announced transition first, in order.
+            current = self.cache.get(snap.container_id)
+            if status != snap.status and (current is None or current.snap.status != status):
+                self.cache.apply(snapshot_as_of(doc, status, at), issued)
         self.cache.apply(snap, issued)
         return self.cache.get(snap.container_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -78,4 +78,31 @@ def snapshot_from_inspect(doc: JSON) -> Snapshot:
         last_exit_code=int(exit_code) if exit_code is not None else None,
         last_check_at=engine_time(last.get("End")),
         since=_estimate_since(status, log, state.get("StartedAt")),
+    )
+
+
+def snapshot_as_of(doc: JSON, status: HealthState, at: datetime) -> Snapshot:
+    """The health an engine ``health_status`` event reported at ``at``, rebuilt from the probe log.
+
+    Used when the inspect that followed the event already shows a later status: the transition
+    the event announced is still recorded, with the output of the probe that caused it.
+    """
+    now = snapshot_from_inspect(doc)
+    log: list[JSON] = ((doc.get("State") or {}).get("Health") or {}).get("Log") or []
+    earlier = [p for p in log if (end := engine_time(p.get("End"))) is not None and end <= at]
+    last = earlier[-1] if earlier else {}
+    streak = 0
+    for probe in reversed(earlier):
+        if probe.get("ExitCode") == 0:
+            break
+        streak += 1
+    exit_code = last.get("ExitCode")
+    return replace(
+        now,
+        status=status,
+        failing_streak=streak if status == "unhealthy" else 0,
+        last_output=last.get("Output"),
+        last_exit_code=int(exit_code) if exit_code is not None else None,
+        last_check_at=engine_time(last.get("End")),
+        since=at,
     )

@@ -50,7 +50,8 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
         ),
         "content": {
             "text/event-stream": {
-                "schema": {"type": "string"},
+                # The schema of each event's data (one HealthTransition per event).
+                "schema": HealthTransition.model_json_schema(by_alias=True),
                 "example": 'event: health\ndata: {"container_id": "…", "name": "web", '
                 '"from": "healthy", "to": "unhealthy", "failing_streak": 3, '
                 '"last_output": "missing", "at": "2025-01-01T00:00:00Z"}\n\n',

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from app.errors import Conflict
 from app.health.cache import HealthCache
 from app.health.monitor import backoff_delay
-from app.health.snapshot import Snapshot, snapshot_from_inspect
+from app.health.snapshot import Snapshot, snapshot_as_of, snapshot_from_inspect
 from app.schemas.health import HealthState
 from app.services.health import matches_labels
 
@@ -186,3 +187,21 @@ def test_label_selectors() -> None:
     assert not matches_labels(labels, ["app=db"])
     assert not matches_labels(labels, ["missing"])
     assert matches_labels(labels, [])
+
+
+def test_snapshot_as_of_an_event_rebuilds_that_moment_from_the_log() -> None:
+    log = [
+        {"End": "2025-01-01T00:00:01Z", "ExitCode": 0, "Output": "ok\n"},
+        {"End": "2025-01-01T00:00:02Z", "ExitCode": 1, "Output": "missing\n"},
+        {"End": "2025-01-01T00:00:03Z", "ExitCode": 0, "Output": "ok again\n"},
+    ]
+    doc = _doc({"Status": "healthy", "FailingStreak": 0, "Log": log}, ["CMD-SHELL", "x"])
+    at = datetime(2025, 1, 1, 0, 0, 2, 500000, tzinfo=UTC)
+    then = snapshot_as_of(doc, "unhealthy", at)
+    assert (then.status, then.failing_streak, then.last_output, then.last_exit_code) == (
+        "unhealthy",
+        1,
+        "missing\n",
+        1,
+    )
+    assert then.since == at
