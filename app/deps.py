@@ -1,4 +1,4 @@
-"""Annotated dependencies the routers ask for: the engine, the settings, the caller."""
+"""Annotated dependencies the routers ask for: engine, settings, health monitor, caller."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import aiodocker
 from fastapi import Depends, Header, Request
 
 from app.engine.client import EngineClient
+from app.health import HealthMonitor
 from app.security.audit import AuditLog, note_target
 from app.security.ownership import resolve_owned
 from app.security.principal import Principal
@@ -52,7 +53,7 @@ IdempotencyKey = Annotated[
 # ---------------------------------------------------------------------------- security
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     """The caller the security middleware authenticated (it runs before every /v1 route)."""
     principal = request.scope.get("state", {}).get("principal")
     if not isinstance(principal, Principal):
@@ -76,7 +77,7 @@ async def owned_container(ref: str, docker: DockerDep, caller: CurrentKey) -> st
 OwnedContainerRef = Annotated[str, Depends(owned_container)]
 
 
-def get_stream_limiter(request: Request) -> StreamLimiter:
+async def get_stream_limiter(request: Request) -> StreamLimiter:
     limiter: StreamLimiter = request.app.state.streams
     return limiter
 
@@ -84,9 +85,17 @@ def get_stream_limiter(request: Request) -> StreamLimiter:
 StreamLimiterDep = Annotated[StreamLimiter, Depends(get_stream_limiter)]
 
 
-def get_audit_log(request: Request) -> AuditLog:
+async def get_audit_log(request: Request) -> AuditLog:
     audit: AuditLog = request.app.state.audit
     return audit
 
 
 AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
+
+
+async def get_health_monitor(request: Request) -> HealthMonitor:
+    monitor: HealthMonitor = request.app.state.health_monitor
+    return monitor
+
+
+HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]

@@ -57,6 +57,12 @@ class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class Unhealthy(Problem):
+    """A container turned unhealthy (or exited) while a client waited for it to be healthy."""
+
+    status, slug, title = 409, "unhealthy", "Container is not healthy"
+
+
 class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 

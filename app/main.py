@@ -6,12 +6,14 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from prometheus_client import CollectorRegistry
 
 from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
 from app.lifespan import lifespan
+from app.metrics import router as metrics_router
 from app.request_id import RequestContextMiddleware
-from app.routers import audit, containers, images, networks, system, volumes
+from app.routers import audit, containers, health, images, networks, system, volumes
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.settings import Settings
@@ -33,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
+    # Per app, not prometheus_client's global: several apps (tests) may live in one process.
+    app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     install_error_handlers(app)
     # Added last runs first: request id, then the security gate, then idempotency (so only an
     # authenticated, authorised request is ever stored or replayed), then the app.
@@ -42,10 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.probes)
     app.include_router(system.router)
     app.include_router(containers.router)
+    app.include_router(health.router)
     app.include_router(images.router)
     app.include_router(volumes.router)
     app.include_router(networks.router)
     app.include_router(audit.router)
+    app.include_router(metrics_router)
     _register_problem_schema(app)
     return app
 

@@ -134,3 +134,28 @@ class Settings(BaseSettings):
             found.update(_CREDENTIALS.validate_python(json.loads(text)))
         found.update(self.registry_auth)
         return found
+
+    health_enabled: bool = Field(
+        default=True, description="Run the health monitor (the cache behind the health endpoints)."
+    )
+    health_poll_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Seconds between full health reconciliations; engine events update the cache sooner."
+        ),
+    )
+    health_max_inflight: int = Field(
+        default=8, ge=1, description="Most inspect calls the health monitor has in flight at once."
+    )
+    health_backoff_initial: float = Field(
+        default=0.5, gt=0, description="First reconnect delay (seconds) while the engine is down."
+    )
+    health_backoff_max: float = Field(
+        default=15.0, gt=0, description="Longest reconnect delay (seconds), engine down."
+    )
+    health_events_queue: int = Field(
+        default=256,
+        ge=1,
+        description="Transitions buffered per /v1/health/events client before it is cut off.",
+    )

@@ -1,1 +1,1 @@
-"""Benchmarks: scripts that print ratios, never assertions."""
+"""Benchmarks: scripts that print figures and ratios against the engine, never assertions."""

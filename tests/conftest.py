@@ -39,6 +39,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         audit_file=state / "audit.jsonl",
         # Stream tests elsewhere open many streams with the one admin key.
         max_streams_per_key=1000,
+        # A short health poll keeps the health tests fast; events do most of the work anyway.
+        health_poll_interval=0.5,
     )
 
 

@@ -11,6 +11,7 @@ from pydantic import StringConstraints
 from app.deps import (
     CurrentKey,
     DockerDep,
+    HealthMonitorDep,
     IdempotencyKey,
     OwnedContainerRef,
     SettingsDep,
@@ -28,12 +29,13 @@ from app.schemas.containers import (
     TopResult,
     WaitResult,
 )
+from app.schemas.health import HealthStatus
 from app.schemas.problem import problems
 from app.security.audit import note_target
 from app.security.guard import admit_container
 from app.security.ownership import owner_filter
 from app.security.redact import container_for
-from app.services import archive, containers, run
+from app.services import archive, containers, health, run
 from app.upstream import UpstreamResponse
 
 router = APIRouter(prefix="/v1/containers", tags=["containers"])
@@ -60,6 +62,7 @@ Signal = Annotated[
 async def list_containers(
     docker: DockerDep,
     caller: CurrentKey,
+    monitor: HealthMonitorDep,
     all: Annotated[bool, Query(description="Include stopped containers")] = False,
     label: LabelFilter = None,
     status: Annotated[ContainerStatus | None, Query()] = None,
@@ -70,7 +73,13 @@ async def list_containers(
     # A scope-own key's filter goes to the engine, so foreign rows never leave it.
     labels = [*(label or []), *owner_filter(caller)]
     rows = await containers.list_containers(
-        docker, all=all, labels=labels, status=status, name=name, ancestor=ancestor
+        docker,
+        all=all,
+        labels=labels,
+        status=status,
+        name=name,
+        ancestor=ancestor,
+        health=monitor.cache.health_of,
     )
     return Response(json.dumps(rows, separators=(",", ":")), media_type="application/json")
 
@@ -145,13 +154,15 @@ async def get_container(
     ref: OwnedContainerRef,
     docker: DockerDep,
     caller: CurrentKey,
+    monitor: HealthMonitorDep,
     raw: Annotated[bool, Query(description="Add the engine's inspect document as attrs")] = False,
 ) -> Container:
-    """Inspect a container by full id, unambiguous id prefix, or name.
+    """Inspect a container by full id, unambiguous id prefix, or name (health from the cache).
 
     Environment values (in ``environment`` and ``attrs``) are hidden from viewer keys.
     """
-    return container_for(await containers.inspect(docker, ref, raw=raw), caller)
+    view = await containers.inspect(docker, ref, raw=raw, health=monitor.cache.health_of)
+    return container_for(view, caller)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
@@ -214,17 +225,27 @@ async def unpause_container(
     return container_for(await containers.unpause(docker, ref), caller)
 
 
-@router.post("/{ref}/wait", response_model=WaitResult, responses=problems(404, 409))
+@router.post("/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409))
 async def wait_container(
     ref: OwnedContainerRef,
     docker: DockerDep,
-    condition: Annotated[Literal["not-running", "next-exit", "removed"], Query()] = "not-running",
+    monitor: HealthMonitorDep,
+    condition: Annotated[
+        Literal["not-running", "next-exit", "removed", "healthy", "unhealthy"],
+        Query(
+            description="Exit conditions answer {status_code, error}; health conditions answer "
+            "the HealthStatus, or 409 (problem 'unhealthy', with the last probe output) when "
+            "the container turns unhealthy or exits first"
+        ),
+    ] = "not-running",
     within: Annotated[
         float | None,
         Query(alias="timeout", gt=0, le=86400, description="Seconds; 504 when they pass"),
     ] = None,
-) -> WaitResult:
-    """Block until the container stops (or exits next, or is removed); its exit status."""
+) -> WaitResult | HealthStatus:
+    """Block until the container stops, exits next, is removed, or turns healthy/unhealthy."""
+    if condition == "healthy" or condition == "unhealthy":
+        return await health.wait_for_health(monitor, ref, condition=condition, within=within)
     return await containers.wait(docker, ref, condition=condition, within=within)
 
 

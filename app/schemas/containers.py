@@ -332,6 +332,14 @@ class HealthView(View):
     last_output: str | None = None
     last_exit_code: int | None = None
     last_check_at: datetime | None = None
+    changed_at: datetime | None = Field(
+        default=None, description="Last transition, as the health cache saw it"
+    )
+    observed_at: datetime | None = Field(
+        default=None,
+        description="When the health cache last confirmed this; stops advancing while the "
+        "engine is unreachable (null when the cache has not seen the container yet)",
+    )
 
 
 class ContainerState(View):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from app.schemas.common import engine_time
@@ -18,6 +19,8 @@ from app.schemas.containers import (
 
 JSON = dict[str, Any]
 HealthStatus = Literal["starting", "healthy", "unhealthy", "none"]
+# The health cache's answer for a container id (None when it has not seen the container).
+HealthLookup = Callable[[str], HealthView | None]
 
 
 def short_id(container_id: str) -> str:
@@ -51,7 +54,11 @@ def _published(bindings: JSON | None) -> dict[str, list[PublishedPort]]:
     return out
 
 
-def container_view(doc: JSON, *, raw: bool = False) -> Container:
+def container_view(
+    doc: JSON, *, raw: bool = False, health: HealthLookup | None = None
+) -> Container:
+    """The view of an inspect document; health from the cache when it knows the container."""
+    cached = health(doc["Id"]) if health is not None else None
     state = doc.get("State") or {}
     config = doc.get("Config") or {}
     host = doc.get("HostConfig") or {}
@@ -79,7 +86,7 @@ def container_view(doc: JSON, *, raw: bool = False) -> Container:
             started_at=engine_time(state.get("StartedAt")),
             finished_at=engine_time(state.get("FinishedAt")),
         ),
-        health=health_from_inspect(doc),
+        health=cached if cached is not None else health_from_inspect(doc),
         ports=_published((doc.get("NetworkSettings") or {}).get("Ports")),
         mounts=[
             MountView(
@@ -136,13 +143,14 @@ def _rfc3339_from_unix(seconds: int | float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def summary_row(row: JSON) -> JSON:
+def summary_row(row: JSON, *, health: HealthLookup | None = None) -> JSON:
     """A list row as JSON-ready data, shaped exactly like ``ContainerSummary``.
 
     The list is the hot path (hundreds of rows, many requests a second), so rows are built as
     plain dicts and serialised once, not validated model by model; a unit test holds every row
-    to the ContainerSummary schema.
+    to the ContainerSummary schema. Health comes from the cache, else the engine's status text.
     """
+    cached = health(row["Id"]) if health is not None else None
     ports: dict[str, list[JSON]] = {}
     for port in row.get("Ports") or []:
         entries = ports.setdefault(f"{port.get('PrivatePort')}/{port.get('Type', 'tcp')}", [])
@@ -162,7 +170,7 @@ def summary_row(row: JSON) -> JSON:
         "labels": row.get("Labels") or {},
         "status": row.get("State", ""),
         "status_text": status_text,
-        "health": _health_from_status_text(status_text),
+        "health": cached.status if cached is not None else _health_from_status_text(status_text),
         "ports": ports,
         "networks": sorted(((row.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
     }

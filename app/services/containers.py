@@ -19,7 +19,7 @@ from app.schemas.containers import (
     WaitResult,
 )
 from app.services.container_config import create_body
-from app.services.container_views import container_view, summary_row
+from app.services.container_views import HealthLookup, container_view, summary_row
 from app.services.shielded import shielded
 
 WaitCondition = Literal["not-running", "next-exit", "removed"]
@@ -42,6 +42,7 @@ async def list_containers(
     status: str | None = None,
     name: str | None = None,
     ancestor: str | None = None,
+    health: HealthLookup | None = None,
 ) -> list[dict[str, Any]]:
     """List rows shaped like ContainerSummary (plain data: see ``summary_row``)."""
     filters: dict[str, list[str]] = {}
@@ -54,11 +55,13 @@ async def list_containers(
     if ancestor:
         filters["ancestor"] = [ancestor]
     rows = await engine.list_containers(docker, all=all or bool(status), filters=filters)
-    return [summary_row(row) for row in rows]
+    return [summary_row(row, health=health) for row in rows]
 
 
-async def inspect(docker: aiodocker.Docker, ref: str, *, raw: bool = False) -> Container:
-    return container_view(await engine.inspect(docker, ref), raw=raw)
+async def inspect(
+    docker: aiodocker.Docker, ref: str, *, raw: bool = False, health: HealthLookup | None = None
+) -> Container:
+    return container_view(await engine.inspect(docker, ref), raw=raw, health=health)
 
 
 async def create(
