@@ -9,7 +9,16 @@ from app.settings import Settings
 
 def main() -> None:
     settings = Settings()
-    uvicorn.run("app.main:app", host=settings.host, port=settings.port, proxy_headers=False)
+    # log_config=None: app.logs configures logging (JSON, request ids); access lines come from
+    # AccessMiddleware, so uvicorn's own access log is off.
+    uvicorn.run(
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,
+        log_config=None,
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

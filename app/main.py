@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.access import AccessMiddleware
 from app.errors import install_error_handlers
 from app.lifespan import lifespan
+from app.logs import configure_logging
 from app.request_id import RequestContextMiddleware
-from app.routers import containers, system
+from app.routers import containers, metrics, system
 from app.schemas.problem import ProblemDocument
 from app.settings import Settings
 
@@ -32,8 +32,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Inner first: AccessMiddleware runs inside the request context, so it logs the request id.
+    app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(system.probes)
+    app.include_router(metrics.router)
     app.include_router(system.router)
     app.include_router(containers.router)
     _register_problem_schema(app)
@@ -57,5 +60,6 @@ def _register_problem_schema(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-app = create_app()
+_settings = Settings()
+configure_logging(_settings)
+app = create_app(_settings)

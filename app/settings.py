@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+LogLevel = Annotated[
+    Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower)
+]
 
 
 class Settings(BaseSettings):
@@ -50,4 +61,10 @@ class Settings(BaseSettings):
     )
     max_archive_bytes: int = Field(
         default=512 * 1024 * 1024, ge=0, description="Largest tar body accepted by PUT .../archive."
+    )
+
+    log_level: LogLevel = Field(default="info", description="Lowest level of log records written.")
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="'json': one object per line with the request id (for collectors); 'text'.",
     )

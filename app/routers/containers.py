@@ -27,6 +27,8 @@ from app.upstream import UpstreamResponse
 
 router = APIRouter(prefix="/v1/containers", tags=["containers"])
 
+TAR_MEDIA_TYPES = ("application/x-tar", "application/octet-stream")
+
 ContainerStatus = Literal[
     "created", "restarting", "running", "removing", "paused", "exited", "dead"
 ]
@@ -199,8 +201,12 @@ async def container_changes(ref: str, docker: DockerDep) -> list[FilesystemChang
     status_code=status.HTTP_200_OK,
     responses={
         200: {
-            "description": "A tar archive of the path",
-            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "A tar archive of the path (sent as application/x-tar)",
+            # octet-stream too: generic clients (openapi-python-client) read it as bytes.
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in TAR_MEDIA_TYPES
+            },
         },
         **problems(400, 404),
     },
@@ -223,7 +229,11 @@ async def get_archive(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "A tar archive, as application/x-tar or application/octet-stream",
+            # Only octet-stream is declared: generators cannot build a body for application/x-tar.
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
         }
     },
     responses=problems(400, 404, 409, 411, 413, 415),
@@ -237,8 +247,10 @@ async def put_archive(
 ) -> Response:
     """Extract a tar archive into a directory of the container."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type != "application/x-tar":
-        raise UnsupportedMediaType("send the archive as Content-Type: application/x-tar")
+    if content_type not in TAR_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            "send the archive as Content-Type: application/x-tar (or application/octet-stream)"
+        )
     archive.check_upload_length(request.headers.get("content-length"), settings.max_archive_bytes)
     await archive.upload(docker, ref, path, request.stream())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
