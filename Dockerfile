@@ -9,31 +9,37 @@
 #                     The dockyard user joins it. Instead of baking it in you may add the group at run
 #                     time: `docker run --group-add <gid>`, compose `group_add`, Kubernetes
 #                     `securityContext.supplementalGroups`.
-#   DOCKYARD_UID      the non-root user id the service runs as.
+#   APP_UID           the non-root user id the service runs as.
 #   PIP_INSTALL_OPTS  extra pip options. `scripts/build-image --offline` builds the wheels on the host
-#                     into the context and passes "--no-index --find-links /src/wheels", for builders
-#                     whose containers cannot reach PyPI.
+#                     into the context's wheels/ and passes "--no-index --find-links /src", for
+#                     builders whose containers cannot reach PyPI.
 #
 # Configuration is by environment: every DOCKYARD_* variable is a field of app/settings.py.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
-FROM ${BASE_IMAGE} AS build
+# Dependencies only, from pyproject.toml: this layer is rebuilt when they change, not when app/ does.
+FROM ${BASE_IMAGE} AS deps
+# The legacy builder keeps this stage as an untagged image (the cache); the label lets
+# scripts/build-image remove the ones a dependency change left behind.
+LABEL dev.dockyard.stage=deps
 ARG PIP_INSTALL_OPTS=""
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
-# .dockerignore lets in only pyproject.toml, README.md, app/ and wheels/.
-COPY . /src
-# pip and setuptools are build tools: the running service never needs them.
-RUN python3 -m venv /opt/dockyard \
-    && /opt/dockyard/bin/pip install -q ${PIP_INSTALL_OPTS} /src \
+# wheel[s]: host-built wheels when the context has them (their files land in /src), else nothing.
+COPY pyproject.toml wheel[s] /src/
+# pip is a build tool: the running service never needs it.
+RUN python3 -c 'import tomllib; print(*tomllib.load(open("/src/pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' >/src/requirements.txt \
+    && python3 -m venv /opt/dockyard \
+    && /opt/dockyard/bin/pip install -q ${PIP_INSTALL_OPTS} -r /src/requirements.txt \
     && /opt/dockyard/bin/pip uninstall -q -y pip setuptools
 
 FROM ${BASE_IMAGE}
 ARG DOCKER_GID=999
-ARG DOCKYARD_UID=10001
+ARG APP_UID=10001
 ENV PATH=/opt/dockyard/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PYTHONPATH=/srv/dockyard \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DOCKYARD_HOST=0.0.0.0 \
@@ -43,12 +49,17 @@ ENV PATH=/opt/dockyard/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 # The socket's group may already exist in the base under another name; join it by id either way.
 RUN set -eu; \
     getent group "${DOCKER_GID}" >/dev/null || groupadd --system --gid "${DOCKER_GID}" docker; \
-    useradd --system --uid "${DOCKYARD_UID}" --user-group --no-create-home \
+    useradd --system --uid "${APP_UID}" --user-group --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin \
         --groups "$(getent group "${DOCKER_GID}" | cut -d: -f1)" dockyard
-COPY --from=build /opt/dockyard /opt/dockyard
+# The large layer (dependencies) stays cached while only the application changes.
+COPY --from=deps /opt/dockyard /opt/dockyard
+COPY app /srv/dockyard/app
+# Compiled ahead: the root filesystem is read-only at run time.
+RUN python -m compileall -q /srv/dockyard/app
+WORKDIR /srv/dockyard
 # Numeric, so Kubernetes can verify runAsNonRoot.
-USER ${DOCKYARD_UID}
+USER ${APP_UID}
 EXPOSE 8000
 # No curl in the image: the check is Python, and follows DOCKYARD_HOST/DOCKYARD_PORT.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -8,6 +8,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.metrics import HTTP_DURATION, HTTP_REQUESTS
+from app.request_id import current_request_id
 
 log = logging.getLogger("dockyard.access")
 
@@ -61,6 +62,7 @@ class AccessMiddleware:
                 scope.get("path", ""),
                 status,
                 extra={
+                    "request_id": current_request_id(),
                     "method": method,
                     "path": scope.get("path", ""),
                     "route": route,

@@ -19,7 +19,8 @@ _RECORD_ATTRS = frozenset(
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON object: time, level, logger, message, request_id, extras."""
+    """Formats a record as one JSON object: time, level, logger, message, then every extra
+    (``request_id`` from :class:`RequestIdFilter`, the access fields from AccessMiddleware)."""
 
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
@@ -30,9 +31,6 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = current_request_id()
-        if request_id:
-            doc["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRS and not key.startswith("_"):
                 doc[key] = value
@@ -40,6 +38,17 @@ class JsonFormatter(logging.Formatter):
             doc["exception"] = self.formatException(record.exc_info)
         # default=str: a log call must never fail because an extra is not JSON.
         return json.dumps(doc, default=str, ensure_ascii=False)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the id of the request being served when it is emitted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            request_id = current_request_id()
+            if request_id:
+                record.request_id = request_id
+        return True
 
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -54,6 +63,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_dockyard", False)]:
         root.removeHandler(old)
+    handler.addFilter(RequestIdFilter())
     handler._dockyard = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
