@@ -16,7 +16,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return keys_main(args[1:])
     settings = Settings()
-    uvicorn.run("app.main:app", host=settings.host, port=settings.port, proxy_headers=False)
+    # log_config=None: app.logs configures logging (JSON, request ids); access lines come from
+    # AccessMiddleware, so uvicorn's own access log is off.
+    uvicorn.run(
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,
+        log_config=None,
+        access_log=False,
+    )
     return 0
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 
+from app.access import AccessMiddleware
 from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
 from app.lifespan import lifespan
-from app.metrics import router as metrics_router
+from app.logs import configure_logging
 from app.request_id import RequestContextMiddleware
-from app.routers import audit, containers, health, images, networks, system, volumes
+from app.routers import audit, containers, health, images, metrics, networks, system, volumes
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.settings import Settings
@@ -38,12 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Per app, not prometheus_client's global: several apps (tests) may live in one process.
     app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     install_error_handlers(app)
-    # Added last runs first: request id, then the security gate, then idempotency (so only an
-    # authenticated, authorised request is ever stored or replayed), then the app.
+    # Added last runs first: request id, access log and metrics, the security gate, then
+    # idempotency (so only an authenticated, authorised request is stored or replayed).
     app.add_middleware(IdempotencyMiddleware)
     install_security(app, settings)
+    app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(system.probes)
+    app.include_router(metrics.router)
     app.include_router(system.router)
     app.include_router(containers.router)
     app.include_router(health.router)
@@ -51,7 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(volumes.router)
     app.include_router(networks.router)
     app.include_router(audit.router)
-    app.include_router(metrics_router)
     _register_problem_schema(app)
     return app
 
@@ -74,5 +74,6 @@ def _register_problem_schema(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-app = create_app()
+_settings = Settings()
+configure_logging(_settings)
+app = create_app(_settings)

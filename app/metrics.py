@@ -1,24 +1,77 @@
-"""The Prometheus registry behind GET /metrics: one per app; subsystems register collectors."""
+"""Prometheus metrics Dockyard exports, and the helpers the rest of the app calls to move them.
+
+Every metric lives on prometheus_client's default registry, so metrics other modules define
+(the health cache's, for one) appear on ``GET /metrics`` without being wired here.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-router = APIRouter(tags=["service"])
+from prometheus_client import Counter, Gauge, Histogram
 
+# Engine calls are mostly sub-millisecond; HTTP requests include whole jobs and streams.
+_ENGINE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_HTTP_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
-def registry_of(request: Request) -> CollectorRegistry:
-    registry: CollectorRegistry = request.app.state.metrics_registry
-    return registry
-
-
-@router.get(
-    "/metrics",
-    response_class=Response,
-    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+HTTP_REQUESTS = Counter(
+    "dockyard_http_requests",
+    "HTTP requests answered, by method, route template and status.",
+    ["method", "route", "status"],
 )
-async def metrics(request: Request) -> Response:
-    """Service metrics in the Prometheus text format."""
-    # async def on purpose: collectors read loop-owned state, so they run on the loop's thread.
-    return Response(generate_latest(registry_of(request)), media_type=CONTENT_TYPE_LATEST)
+HTTP_DURATION = Histogram(
+    "dockyard_http_request_duration_seconds",
+    "Time from the request to the end of the response body (a stream counts until it closes).",
+    ["method", "route"],
+    buckets=_HTTP_BUCKETS,
+)
+ENGINE_REQUESTS = Counter(
+    "dockyard_engine_requests",
+    "Calls to the Docker engine, by operation and HTTP status ('error' when no answer came).",
+    ["operation", "status"],
+)
+ENGINE_DURATION = Histogram(
+    "dockyard_engine_request_duration_seconds",
+    "Time until the engine's response headers arrived (bodies and streams are not included).",
+    ["operation"],
+    buckets=_ENGINE_BUCKETS,
+)
+ENGINE_ERRORS = Counter(
+    "dockyard_engine_errors",
+    "Engine calls that failed: no answer (the exception's class) or a 5xx answer ('status_5xx').",
+    ["operation", "error"],
+)
+ENGINE_CONNECTIONS = Gauge(
+    "dockyard_engine_connections",
+    "Connections the engine pool holds, in use or idle (sampled when /metrics is read).",
+)
+OPEN_STREAMS = Gauge(
+    "dockyard_open_streams",
+    "Streaming responses open now, by kind (logs, stats, events, exec, run, health, ...).",
+    ["kind"],
+)
+
+# Kinds the contract streams; their series exist (at 0) before the first stream opens.
+STREAM_KINDS = ("logs", "stats", "events", "exec", "run", "health", "pull", "build", "push")
+for _kind in STREAM_KINDS:
+    OPEN_STREAMS.labels(_kind)
+
+
+def stream_opened(kind: str) -> None:
+    """Count a stream of this kind as open; pair every call with :func:`stream_closed`."""
+    OPEN_STREAMS.labels(kind).inc()
+
+
+def stream_closed(kind: str) -> None:
+    OPEN_STREAMS.labels(kind).dec()
+
+
+@contextmanager
+def open_stream(kind: str) -> Iterator[None]:
+    """Count a stream as open for the duration of the block (use it inside the generator)."""
+    stream_opened(kind)
+    try:
+        yield
+    finally:
+        stream_closed(kind)

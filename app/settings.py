@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.schemas.common import Size
@@ -26,6 +27,15 @@ class RegistryCredential(BaseModel):
 
 RegistryCredentials = dict[str, RegistryCredential]
 _CREDENTIALS = TypeAdapter(RegistryCredentials)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+LogLevel = Annotated[
+    Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower)
+]
 
 
 class Settings(BaseSettings):
@@ -158,4 +168,10 @@ class Settings(BaseSettings):
         default=256,
         ge=1,
         description="Transitions buffered per /v1/health/events client before it is cut off.",
+    )
+
+    log_level: LogLevel = Field(default="info", description="Lowest level of log records written.")
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="'json': one object per line with the request id (for collectors); 'text'.",
     )

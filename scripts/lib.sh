@@ -98,3 +98,46 @@ ensure_venv() {
         touch "$stamp"
     fi
 }
+
+BASE_IMAGE="${DOCKYARD_TEST_BASE_IMAGE:-dockyard-base:test}"
+
+apt_mirror() {
+    # The Debian archive this machine already installs from (deb822 or one-line sources).
+    local suite="$1" files=() f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] && files+=("$f")
+    done
+    [ ${#files[@]} -eq 0 ] && return 0
+    awk -v s="$suite" '
+        /^URIs:/   { uri = $2 }
+        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s) { print uri; exit } }
+        /^deb /    { line = $0; gsub(/\[[^]]*\]/, "", line); split(line, f, " ");
+                     if (f[3] == s) { print f[2]; exit } }' "${files[@]}"
+}
+
+ensure_base_image() {
+    # A Debian base with python3 for the Dockerfile (no registry to pull one from): made once with
+    # debootstrap, imported, and reused by every later run while the engine keeps it.
+    if docker -H "unix://$SOCKET" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+        return 0
+    fi
+    apt_install debootstrap
+    local suite mirror rootfs
+    suite="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
+    mirror="$(apt_mirror "$suite")"
+    mirror="${mirror:-http://deb.debian.org/debian}"
+    rootfs="$(mktemp -d)"
+    say "building $BASE_IMAGE: debootstrap $suite from $mirror (about a minute; log: $STATE/debootstrap.log)"
+    if ! debootstrap --variant=minbase --include=python3,python3-venv "$suite" "$rootfs" "$mirror" \
+        >"$STATE/debootstrap.log" 2>&1; then
+        tail -20 "$STATE/debootstrap.log" >&2; rm -rf "$rootfs"; exit 1
+    fi
+    # What a container never reads: package caches, documentation, translations.
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+        "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/*
+    tar -C "$rootfs" -c . | docker -H "unix://$SOCKET" import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
+    rm -rf "$rootfs"
+    say "made $BASE_IMAGE"
+}

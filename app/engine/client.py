@@ -7,6 +7,7 @@ import asyncio
 import aiodocker
 import aiohttp
 
+from app.engine.tracing import engine_trace_config
 from app.settings import Settings
 
 
@@ -31,12 +32,22 @@ class EngineClient:
             total=settings.engine_timeout,
             connect=settings.engine_connect_timeout,
         )
+        # Our own session, so every engine call passes the metrics hooks (app/engine/tracing.py).
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            connector_owner=False,
+            timeout=timeout,
+            trace_configs=[engine_trace_config()],
+        )
         # The version is negotiated lazily on the first call, so the service starts
         # (and /livez answers) even while the engine is down.
-        self.docker = aiodocker.Docker(url=base, connector=connector, timeout=timeout)
+        self.docker = aiodocker.Docker(
+            url=base, connector=connector, session=self._session, timeout=timeout
+        )
 
     async def close(self) -> None:
         await self.docker.close()
+        await self._session.close()
         await self._connector.close()
 
     async def ping(self) -> None:

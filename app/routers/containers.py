@@ -17,7 +17,6 @@ from app.deps import (
     SettingsDep,
     StreamLimiterDep,
 )
-from app.errors import UnsupportedMediaType
 from app.schemas.containers import (
     Container,
     ContainerSpec,
@@ -30,6 +29,7 @@ from app.schemas.containers import (
     WaitResult,
 )
 from app.schemas.health import HealthStatus
+from app.schemas.media import require_tar, tar_request_body, tar_response
 from app.schemas.problem import problems
 from app.security.audit import note_target
 from app.security.guard import admit_container
@@ -270,10 +270,7 @@ async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[F
     response_class=UpstreamResponse,
     status_code=status.HTTP_200_OK,
     responses={
-        200: {
-            "description": "A tar archive of the path",
-            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
-        },
+        200: tar_response("A tar archive of the path (sent as application/x-tar)"),
         **problems(400, 404),
     },
 )
@@ -303,12 +300,7 @@ async def get_archive(
 @router.put(
     "/{ref}/archive",
     status_code=status.HTTP_204_NO_CONTENT,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
+    openapi_extra=tar_request_body("A tar archive"),
     responses=problems(400, 404, 409, 411, 413, 415),
 )
 async def put_archive(
@@ -319,9 +311,7 @@ async def put_archive(
     path: Annotated[str, Query(min_length=1, description="Directory to extract into")],
 ) -> Response:
     """Extract a tar archive into a directory of the container."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type != "application/x-tar":
-        raise UnsupportedMediaType("send the archive as Content-Type: application/x-tar")
+    require_tar(request.headers.get("content-type"), "archive")
     archive.check_upload_length(request.headers.get("content-length"), settings.max_archive_bytes)
     await archive.upload(docker, ref, path, request.stream())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

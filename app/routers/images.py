@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.deps import DockerDep, SettingsDep
-from app.errors import UnsupportedMediaType
 from app.progress_sse import SSE_CONTENT, TransferEventStream, wants_event_stream
 from app.routers.containers import LabelFilter
 from app.schemas.images import (
@@ -24,6 +23,7 @@ from app.schemas.images import (
     PushSpec,
     TagSpec,
 )
+from app.schemas.media import require_tar, tar_request_body
 from app.schemas.problem import problems
 from app.services import images
 from app.services.images import Transfer
@@ -110,12 +110,7 @@ async def push_image(
 @router.post(
     "/build",
     response_model=Image,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
+    openapi_extra=tar_request_body("The build context, a tar archive"),
     responses={**TRANSFER_RESPONSES, **problems(400, 404, 413, 415)},
 )
 async def build_image(
@@ -125,9 +120,7 @@ async def build_image(
     options: Annotated[BuildOptions, Depends(build_options)],
 ) -> Image | Response:
     """Build an image from a tar context streamed in the body; a failed step is 422."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type != "application/x-tar":
-        raise UnsupportedMediaType("send the build context as Content-Type: application/x-tar")
+    require_tar(request.headers.get("content-type"), "build context")
     images.check_context_length(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )

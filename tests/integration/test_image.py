@@ -1,0 +1,172 @@
+"""The image built from the Dockerfile runs Dockyard as a non-root user next to the engine.
+
+scripts/test makes the Debian base image (no registry here); the build installs wheels made on the
+host (``scripts/build-image --offline``) because containers here cannot reach PyPI themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiodocker
+import httpx
+import pytest
+
+from tests.support import RUN_ID, RUN_LABEL, engine_url, run_labels, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_IMAGE = os.environ.get("DOCKYARD_TEST_BASE_IMAGE", "dockyard-base:test")
+TAG = "dockyard:test"
+APP_PORT = "8000/tcp"
+
+
+def socket_path() -> str:
+    url = engine_url()
+    if not url.startswith("unix://"):
+        pytest.fail(f"the image test mounts the engine socket; {url} is not a unix socket")
+    return url.removeprefix("unix://")
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    """Build the image (cached layers make a rebuild of unchanged sources take seconds)."""
+    env = {**os.environ, "DOCKYARD_DOCKER_SOCKET": socket_path()}
+    found = subprocess.run(
+        ["docker", "-H", engine_url(), "image", "inspect", BASE_IMAGE],
+        capture_output=True,
+        env=env,
+    )
+    if found.returncode != 0:
+        pytest.fail(f"no base image {BASE_IMAGE}: ./scripts/test makes it (ensure_base_image)")
+    gid = str(os.stat(socket_path()).st_gid)
+    command = [str(ROOT / "scripts" / "build-image"), "--offline", "--base", BASE_IMAGE]
+    command += ["--tag", TAG, "--docker-gid", gid]
+    built = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert built.returncode == 0, built.stderr
+    return TAG
+
+
+async def exec_output(
+    container: aiodocker.containers.DockerContainer, *cmd: str
+) -> tuple[int, str]:
+    """Run a command in the container; its exit code and stdout+stderr."""
+    execution = await container.exec(list(cmd))
+    chunks: list[bytes] = []
+    async with execution.start(detach=False) as stream:
+        while (message := await stream.read_out()) is not None:
+            chunks.append(message.data)
+    inspected = await execution.inspect()
+    return int(inspected["ExitCode"]), b"".join(chunks).decode()
+
+
+@pytest.fixture(scope="module")
+async def served(
+    image: str, docker: aiodocker.Docker
+) -> AsyncIterator[tuple[aiodocker.containers.DockerContainer, str]]:
+    """The image running with the socket mounted, read-only, published on 127.0.0.1."""
+    config: dict[str, Any] = {
+        "Image": image,
+        "Labels": run_labels(),
+        "ExposedPorts": {APP_PORT: {}},
+        "HostConfig": {
+            # No --group-add: the socket's group was baked in with the DOCKER_GID build arg.
+            "Binds": [f"{socket_path()}:/var/run/docker.sock"],
+            "PortBindings": {APP_PORT: [{"HostIp": "127.0.0.1", "HostPort": ""}]},
+            "ReadonlyRootfs": True,
+            "CapDrop": ["ALL"],
+            "SecurityOpt": ["no-new-privileges"],
+        },
+    }
+    container = await docker.containers.create(config)
+    try:
+        await container.start()
+        info = await container.show()
+        port = info["NetworkSettings"]["Ports"][APP_PORT][0]["HostPort"]
+        url = f"http://127.0.0.1:{port}"
+
+        async def ready() -> bool:
+            try:
+                async with httpx.AsyncClient(timeout=2) as client:
+                    return (await client.get(f"{url}/readyz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await wait_for(ready, within=30, interval=0.2)
+        yield container, url
+    finally:
+        await container.delete(force=True)
+
+
+async def first_key(container: aiodocker.containers.DockerContainer) -> str:
+    """The admin key the service printed once on its first start (what the README tells)."""
+    output = "".join(await container.log(stdout=True))
+    found = re.search(r"\b(dyk_[A-Za-z0-9_-]+)", output)
+    assert found, output
+    return found.group(1)
+
+
+async def test_image_answers_readyz_and_lists_containers_through_the_published_port(
+    served: tuple[aiodocker.containers.DockerContainer, str],
+) -> None:
+    container, url = served
+    auth = {"Authorization": f"Bearer {await first_key(container)}"}
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        ready = await client.get("/readyz", headers={"X-Request-ID": f"image-{RUN_ID}"})
+        listed = await client.get(
+            "/v1/containers",
+            params={"all": "true", "label": f"{RUN_LABEL}={RUN_ID}"},
+            headers=auth,
+        )
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ok"
+    assert listed.status_code == 200, listed.text
+    # The service sees the engine it runs on: its own container is in the list.
+    assert container.id in [row["id"] for row in listed.json()]
+
+    # Its logs are JSON lines, and the access line carries the request id we sent.
+    lines = await container.log(stdout=True, stderr=True)
+    # JSON lines, apart from the once-only first-key announcement on stdout.
+    records = [json.loads(line) for line in "".join(lines).splitlines() if line.startswith("{")]
+    access = [r for r in records if r.get("request_id") == f"image-{RUN_ID}"]
+    assert access, records
+    assert access[0]["route"] == "/readyz"
+    assert access[0]["status"] == 200
+
+
+async def test_image_runs_as_a_non_root_user_in_the_socket_group(
+    served: tuple[aiodocker.containers.DockerContainer, str],
+) -> None:
+    container, _ = served
+    info = await container.show()
+    assert info["Config"]["User"] not in ("", "0", "root")
+    code, uid = await exec_output(container, "id", "-u")
+    assert code == 0
+    assert uid.strip() == info["Config"]["User"] != "0"
+    code, groups = await exec_output(container, "id", "-G")
+    assert str(os.stat(socket_path()).st_gid) in groups.split()
+    # The root filesystem really is read-only for it.
+    code, _ = await exec_output(container, "touch", "/opt/dockyard/x")
+    assert code != 0
+
+
+async def test_image_healthcheck_runs_python_against_livez(
+    served: tuple[aiodocker.containers.DockerContainer, str], docker: aiodocker.Docker
+) -> None:
+    container, _ = served
+    image = await docker.images.inspect(TAG)
+    test = image["Config"]["Healthcheck"]["Test"]
+    assert test[0] == "CMD"
+    assert test[1:] == ["python", "-m", "app.healthcheck"]
+    # Run the image's own check now rather than waiting out its 30 s interval.
+    code, output = await exec_output(container, *test[1:])
+    assert code == 0, output
+    # And it fails when nothing answers on the configured port.
+    code, output = await exec_output(container, "env", "DOCKYARD_PORT=1", *test[1:])
+    assert code == 1
+    assert "/livez" in output
