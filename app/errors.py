@@ -73,6 +73,12 @@ class ContainerFailed(Problem):
     status, slug, title = 422, "container-error", "Container exited with a non-zero status"
 
 
+class TooManyStreams(Problem):
+    """The server already serves as many streams as it is configured for."""
+
+    status, slug, title = 429, "too-many-streams", "Too many open streams"
+
+
 class EngineUnavailable(Problem):
     status, slug, title = 503, "engine-unavailable", "Docker engine unavailable"
 

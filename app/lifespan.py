@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.engine.client import EngineClient
 from app.settings import Settings
+from app.streaming import stream_services
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     log.info("dockyard started; engine at %s", settings.engine_url)
     try:
-        yield
+        async with stream_services(app, settings):
+            yield
     finally:
         await engine.close()
         log.info("dockyard stopped")

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from app.errors import install_error_handlers
 from app.lifespan import lifespan
 from app.request_id import RequestContextMiddleware
-from app.routers import containers, system
+from app.routers import containers, events, execs, logs, system
 from app.schemas.problem import ProblemDocument
 from app.settings import Settings
 
@@ -36,6 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.probes)
     app.include_router(system.router)
     app.include_router(containers.router)
+    app.include_router(logs.router)
+    app.include_router(execs.router)
+    app.include_router(events.router)
     _register_problem_schema(app)
     return app
 
