@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -215,10 +215,12 @@ class StreamResponse(EventSourceResponse):
         send_timeout: float,
         shutdown_grace: float,
         headers: dict[str, str] | None = None,
+        cleanup: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         registry.acquire()
         self._registry = registry
         self._source = source
+        self._cleanup = cleanup
         self._shutdown = anyio.Event()
         registry.watch(self._shutdown)
         self._framed = _framed(source, self._shutdown, instance)
@@ -241,6 +243,10 @@ class StreamResponse(EventSourceResponse):
             # upstream engine connection inside the source is closed here and now.
             await _close_quietly(self._framed)
             await _close_quietly(self._source)
+            if self._cleanup is not None:
+                # A source that never started never ran its own ``finally``.
+                with anyio.CancelScope(shield=True):
+                    await self._cleanup()
             self._registry.unwatch(self._shutdown)
             self._registry.release()
 
@@ -270,12 +276,14 @@ def stream_response(
     registry: StreamRegistry,
     settings: Settings,
     instance: str,
+    cleanup: Callable[[], Awaitable[None]] | None = None,
 ) -> StreamResponse:
     """The SSE response for ``source`` with the configured heartbeat, timeouts and limit."""
     return StreamResponse(
         source,
         registry=registry,
         instance=instance,
+        cleanup=cleanup,
         heartbeat=settings.sse_heartbeat_seconds,
         send_timeout=settings.stream_send_timeout,
         shutdown_grace=settings.stream_shutdown_grace,

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
-from app.deps import DockerDep, SettingsDep
+from app import sse
+from app.deps import DockerDep, SettingsDep, StreamDockerDep, StreamsDep
 from app.errors import UnsupportedMediaType
 from app.schemas.containers import (
     Container,
@@ -78,12 +79,29 @@ async def create_container(
     )
 
 
-@router.post("/run", response_model=RunResult, responses=problems(400, 404, 409))
-async def run_container(spec: RunSpec, docker: DockerDep, settings: SettingsDep) -> RunResult:
+@router.post(
+    "/run",
+    response_model=RunResult,
+    responses={
+        200: sse.sse_content("The result, or as SSE: output events, then end"),
+        **problems(400, 404, 409, 429),
+    },
+)
+async def run_container(
+    spec: RunSpec,
+    request: Request,
+    docker: DockerDep,
+    settings: SettingsDep,
+    stream_docker: StreamDockerDep,
+    streams: StreamsDep,
+) -> RunResult | Response:
     """Run a one-off job to completion: exit code, stdout and stderr apart, then remove it.
 
     A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).
+    With ``Accept: text/event-stream`` the output streams as it happens, then ``end``.
     """
+    if sse.wants_sse(request.headers.get("accept")):
+        return await run.stream(stream_docker, spec, streams, settings, request.url.path)
     return await run.run(
         docker,
         spec,

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 import aiodocker
 
+from app import sse
 from app.engine import containers as engine
 from app.engine.frames import Stream, read_frames
 from app.errors import ContainerFailed
 from app.schemas.containers import RunResult, RunSpec
 from app.services.container_config import create_body
 from app.services.containers import remove_quietly
+from app.services.log_lines import LineIds, Skipper
+from app.services.logs import LogTarget, batches, encode_batch
 from app.services.shielded import shielded
+from app.settings import Settings
 
 # After a timeout kill, how long to wait for the engine to report the container down.
 _KILL_GRACE_SECONDS = 10.0
@@ -52,6 +58,21 @@ async def collect_logs(
     return output
 
 
+async def start_job(docker: aiodocker.Docker, spec: RunSpec, *, default_host_ip: str) -> str:
+    """Create and start the job's container; a job that fails to start leaves nothing."""
+    body = create_body(spec, default_host_ip=default_host_ip)
+    # We remove the container ourselves, after reading its output.
+    body["HostConfig"]["AutoRemove"] = False
+    container_id = await engine.create(docker, body, spec.name)
+    try:
+        await engine.start(docker, container_id)
+    except BaseException:
+        # A job that never started is not worth keeping, whatever ``remove`` says.
+        await shielded(remove_quietly(docker, container_id))
+        raise
+    return container_id
+
+
 async def run(
     docker: aiodocker.Docker,
     spec: RunSpec,
@@ -61,21 +82,11 @@ async def run(
     max_output_bytes: int,
 ) -> RunResult:
     """Run a job to completion and report its exit code and output."""
-    body = create_body(spec, default_host_ip=default_host_ip)
-    # We remove the container ourselves, after reading its output.
-    body["HostConfig"]["AutoRemove"] = False
     limit = max_output_bytes
     if spec.max_output_bytes is not None:
         limit = min(spec.max_output_bytes, max_output_bytes)
     timeout = spec.timeout if spec.timeout is not None else default_timeout
-
-    container_id = await engine.create(docker, body, spec.name)
-    try:
-        await engine.start(docker, container_id)
-    except BaseException:
-        # A job that never started is not worth keeping, whatever ``remove`` says.
-        await shielded(remove_quietly(docker, container_id))
-        raise
+    container_id = await start_job(docker, spec, default_host_ip=default_host_ip)
     started = time.monotonic()
     try:
         timed_out = False
@@ -114,3 +125,73 @@ async def run(
             timed_out=timed_out,
         )
     return result
+
+
+async def sse_events(
+    docker: aiodocker.Docker, container_id: str, spec: RunSpec, *, default_timeout: float
+) -> AsyncIterator[bytes]:
+    """A started job's output as it happens (log events), then ``end`` with its exit code."""
+    timeout = spec.timeout if spec.timeout is not None else default_timeout
+    deadline = asyncio.get_running_loop().time() + timeout
+    reason = "exited"
+    target = LogTarget(id=container_id, tty=spec.tty, running=True)
+    params = {"follow": True, "stdout": True, "stderr": True, "timestamps": True}
+    ids, skipper = LineIds(), Skipper(None)
+    try:
+        async with aclosing(batches(docker, target, params)) as output:
+            while True:
+                try:
+                    # The timeout wraps only the read, never a yield.
+                    async with asyncio.timeout_at(deadline):
+                        batch = await anext(output)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    reason = "timeout"
+                    break
+                blob = encode_batch(batch, ids, skipper)
+                if blob:
+                    yield blob
+        if reason == "timeout":
+            await engine.kill(docker, container_id, "SIGKILL")
+            async with asyncio.timeout(_KILL_GRACE_SECONDS):
+                await engine.wait(docker, container_id, "not-running")
+        state = (await engine.inspect(docker, container_id)).get("State") or {}
+        yield sse.end_event(
+            reason,
+            int(state.get("ExitCode", -1)),
+            container_id=container_id,
+            oom_killed=bool(state.get("OOMKilled")),
+        )
+    finally:
+        if spec.remove:
+            await shielded(remove_quietly(docker, container_id))
+
+
+async def stream(
+    docker: aiodocker.Docker,
+    spec: RunSpec,
+    streams: sse.StreamRegistry,
+    settings: Settings,
+    instance: str,
+) -> sse.StreamResponse:
+    """Start the job and answer with its SSE stream; the container goes when the stream does."""
+    streams.acquire()  # a 429 comes before the container is created
+    streams.release()
+    container_id = await start_job(docker, spec, default_host_ip=settings.publish_host_ip)
+
+    async def remove() -> None:
+        if spec.remove:
+            await remove_quietly(docker, container_id)
+
+    try:
+        return sse.stream_response(
+            sse_events(docker, container_id, spec, default_timeout=settings.run_default_timeout),
+            registry=streams,
+            settings=settings,
+            instance=instance,
+            cleanup=remove,
+        )
+    except BaseException:
+        await shielded(remove_quietly(docker, container_id))
+        raise
