@@ -40,6 +40,7 @@ def _after_ns(last_event_id: str | None, since: str | None) -> int | None:
 @router.get(
     "/events",
     response_class=sse.StreamResponse,
+    status_code=200,
     responses={200: sse.sse_content("Engine events as SSE"), **problems(400, 429)},
 )
 async def stream_events(

@@ -157,7 +157,7 @@ async def sse_events(
             async with asyncio.timeout(_KILL_GRACE_SECONDS):
                 await engine.wait(docker, container_id, "not-running")
         state = (await engine.inspect(docker, container_id)).get("State") or {}
-        yield sse.end_event(
+        end = sse.end_event(
             reason,
             int(state.get("ExitCode", -1)),
             container_id=container_id,
@@ -166,6 +166,8 @@ async def sse_events(
     finally:
         if spec.remove:
             await shielded(remove_quietly(docker, container_id))
+    # Last, so a client that sees ``end`` finds the container already gone.
+    yield end
 
 
 async def stream(
