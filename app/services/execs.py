@@ -104,10 +104,16 @@ async def kill(docker: aiodocker.Docker, exec_id: str) -> bool:
     The engine has no API to stop an exec. Its inspect gives the host pid, which this process can
     signal when it shares the engine's pid namespace (a local engine, run as root).
     """
-    info = await engine.inspect(docker, exec_id)
-    pid = int(info.get("Pid") or 0)
-    if not info.get("Running") or pid <= 0:
-        return False
+    deadline = time.monotonic() + _EXIT_WAIT_SECONDS
+    while True:
+        info = await engine.inspect(docker, exec_id)
+        pid = int(info.get("Pid") or 0)
+        if info.get("Running") and pid > 0:
+            break
+        if info.get("ExitCode") is not None or time.monotonic() > deadline:
+            return False  # already over (or never started)
+        # The timeout can pass before a slow engine has even started the process.
+        await asyncio.sleep(0.02)
     killed = False
     for target in _descendants(pid):
         with contextlib.suppress(ProcessLookupError, PermissionError):

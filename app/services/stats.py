@@ -24,7 +24,9 @@ def _cpu(raw: JSON) -> CpuStats:
     online = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or [])
     online = online or 1
     cpu_delta, system_delta = usage - pre_usage, system - pre_system
-    percent = cpu_delta / system_delta * online * 100.0 if cpu_delta > 0 and system_delta > 0 else 0
+    percent = 0.0
+    if pre_system and cpu_delta > 0 and system_delta > 0:
+        percent = cpu_delta / system_delta * online * 100.0
     throttled = (cpu.get("throttling_data") or {}).get("throttled_periods") or 0
     return CpuStats(percent=round(percent, 2), online_cpus=online, throttled_periods=throttled)
 
@@ -85,7 +87,10 @@ async def sse_events(docker: aiodocker.Docker, container_id: str) -> AsyncIterat
     try:
         async for line in response.content:
             if line.strip():
-                sample = view(json.loads(line), container_id)
+                raw = json.loads(line)
+                if not (raw.get("precpu_stats") or {}).get("system_cpu_usage"):
+                    continue  # the first sample has nothing to compare with: no CPU % yet
+                sample = view(raw, container_id)
                 yield sse.event("stats", sample.model_dump_json())
     finally:
         response.close()

@@ -30,7 +30,8 @@ async def test_exit_code_and_separate_streams(api: httpx.AsyncClient, sleeper: s
     assert response.status_code == 200, response.text
     result = response.json()
     assert (result["exit_code"], result["stdout"], result["stderr"]) == (3, "out\n", "err\n")
-    assert result["truncated"] is False and result["timed_out"] is False
+    assert result["truncated"] is False
+    assert result["timed_out"] is False
 
 
 async def test_environment_workdir_and_user_take_effect(

@@ -128,7 +128,8 @@ async def test_json_and_text_forms(api: httpx.AsyncClient, docker: aiodocker.Doc
     only_err = await api.get(url, params={"stdout": "false"}, headers={"Accept": "text/plain"})
     assert only_err.text == "two\n"
     tail = await api.get(url, params={"tail": "1", "timestamps": "true"})
-    assert tail.text.count("\n") == 1 and tail.text.split(" ", 1)[0].endswith("Z")
+    assert tail.text.count("\n") == 1
+    assert tail.text.split(" ", 1)[0].endswith("Z")
     refused = await api.get(url, params={"follow": "true"}, headers={"Accept": "application/json"})
     assert refused.status_code == 400
     assert refused.headers["content-type"] == "application/problem+json"
