@@ -132,7 +132,8 @@ async def _exit_code(docker: aiodocker.Docker, exec_id: str) -> int | None:
             return int(code) if code is not None else None
         if time.monotonic() > deadline:
             return None
-        await asyncio.sleep(0.02)
+        # The output can end a moment before the engine records the exit.
+        await asyncio.sleep(0.005)
 
 
 async def run_to_completion(docker: aiodocker.Docker, prepared: PreparedExec) -> ExecResult:
