@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import SendTimeoutError
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -238,6 +239,9 @@ class StreamResponse(EventSourceResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except SendTimeoutError:
+            # A frozen client (not reading, not gone): drop it rather than hold its stream.
+            log.info("dropped a stream client that stopped reading: %s", scope.get("path"))
         finally:
             # However the response ended (client gone, send timeout, shutdown), the
             # upstream engine connection inside the source is closed here and now.

@@ -114,11 +114,14 @@ async def kill(docker: aiodocker.Docker, exec_id: str) -> bool:
             return False  # already over (or never started)
         # The timeout can pass before a slow engine has even started the process.
         await asyncio.sleep(0.02)
+    tree = _descendants(pid)
     killed = False
-    for target in _descendants(pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(target, signal.SIGKILL)
-            killed = True
+    # Stop them all first: a shell whose child dies must not get to run its next command.
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for target in tree:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(target, sig)
+                killed = True
     return killed
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import signal
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
@@ -87,3 +89,36 @@ async def test_shutdown_ends_every_stream_with_end_shutdown(quiet: str) -> None:
         assert engine_events[-1].json()["reason"] == "shutdown"
         # uvicorn re-raises the signal once its graceful shutdown is done.
         assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+async def test_a_frozen_client_is_dropped_after_the_send_timeout(
+    api: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that stays connected but stops reading loses its stream (and engine connection)."""
+    body = spec(network="none", command=["sh", "-c", "yes 0123456789abcdef | head -c 64000000"])
+    created = await api.post("/v1/containers", params={"start": "true"}, json=body)
+    container = created.json()["id"]
+    settings = Settings(engine_url=engine_url(), stream_send_timeout=1.0)
+    app = create_app(settings)
+    with LiveServer(app) as live:
+        frozen = socket.socket()
+        frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        frozen.connect(("127.0.0.1", live.port))
+        request = (
+            f"GET /v1/containers/{container}/logs?follow=true HTTP/1.1\r\n"
+            "Host: test\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        frozen.sendall(request.encode())
+        try:
+            await wait_for(lambda: _streams(app, 1), within=30)
+            # Never read: the server's buffers fill, a send blocks past its timeout, and the
+            # stream is dropped while the socket is still open.
+            await wait_for(lambda: _streams(app, 0), within=60)
+            assert app.state.stream_engine.open_connections <= 2  # the event hub, maybe one idle
+            assert "stopped reading" in caplog.text
+        finally:
+            frozen.close()
+
+
+async def _streams(app: FastAPI, count: int) -> bool:
+    return bool(app.state.streams.active == count)
