@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -130,7 +130,7 @@ class StreamRegistry:
         self.active -= 1
 
     @contextlib.contextmanager
-    def slot(self) -> Any:
+    def slot(self) -> Iterator[None]:
         """A slot for a non-SSE long call (an exec run to completion)."""
         self.acquire()
         try:

@@ -11,6 +11,7 @@ from pydantic import StringConstraints
 from app import sse
 from app.deps import DockerDep, SettingsDep, StreamDockerDep, StreamsDep
 from app.errors import UnsupportedMediaType
+from app.routers import run_stream
 from app.schemas.containers import (
     Container,
     ContainerSpec,
@@ -101,7 +102,7 @@ async def run_container(
     With ``Accept: text/event-stream`` the output streams as it happens, then ``end``.
     """
     if sse.wants_sse(request.headers.get("accept")):
-        return await run.stream(stream_docker, spec, streams, settings, request.url.path)
+        return await run_stream.stream(stream_docker, spec, streams, settings, request.url.path)
     return await run.run(
         docker,
         spec,

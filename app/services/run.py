@@ -20,7 +20,6 @@ from app.services.containers import remove_quietly
 from app.services.log_lines import LineIds, Skipper
 from app.services.logs import LogTarget, batches, encode_batch
 from app.services.shielded import shielded
-from app.settings import Settings
 
 # After a timeout kill, how long to wait for the engine to report the container down.
 _KILL_GRACE_SECONDS = 10.0
@@ -168,32 +167,3 @@ async def sse_events(
             await shielded(remove_quietly(docker, container_id))
     # Last, so a client that sees ``end`` finds the container already gone.
     yield end
-
-
-async def stream(
-    docker: aiodocker.Docker,
-    spec: RunSpec,
-    streams: sse.StreamRegistry,
-    settings: Settings,
-    instance: str,
-) -> sse.StreamResponse:
-    """Start the job and answer with its SSE stream; the container goes when the stream does."""
-    streams.acquire()  # a 429 comes before the container is created
-    streams.release()
-    container_id = await start_job(docker, spec, default_host_ip=settings.publish_host_ip)
-
-    async def remove() -> None:
-        if spec.remove:
-            await remove_quietly(docker, container_id)
-
-    try:
-        return sse.stream_response(
-            sse_events(docker, container_id, spec, default_timeout=settings.run_default_timeout),
-            registry=streams,
-            settings=settings,
-            instance=instance,
-            cleanup=remove,
-        )
-    except BaseException:
-        await shielded(remove_quietly(docker, container_id))
-        raise

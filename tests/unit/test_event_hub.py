@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
+import pytest
+
 from app.events import EventHub
-from app.services.events import EventFilter, normalise
+from app.services.events import EventFilter, normalise, sse_events
 
 
 def raw(n: int, **attributes: str) -> dict[str, Any]:
@@ -43,3 +47,20 @@ def test_normalised_event_keeps_labels_apart_from_attributes() -> None:
     assert view.labels == {"team": "a"}
     assert view.name == "c1"
     assert view.id == "abc1"
+
+
+async def test_an_overflowed_client_is_told_and_its_stream_ends() -> None:
+    hub = EventHub(docker=None, buffer_size=2)  # type: ignore[arg-type]
+    stream = sse_events(hub, None, EventFilter(), None)  # type: ignore[arg-type]
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)  # the stream subscribes
+    assert hub.subscribers == 1
+    for n in range(3):  # one more than the buffer holds, while the client reads nothing
+        hub.publish(raw(n))
+    # The client is told at once; what it missed it replays with Last-Event-ID.
+    error = await first
+    assert error.startswith(b"event: error\n")
+    assert json.loads(error.split(b"data: ", 1)[1])["reason"] == "overflow"
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+    assert hub.subscribers == 0
