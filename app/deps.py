@@ -8,13 +8,14 @@ import aiodocker
 from fastapi import Depends, Header, Request
 
 from app.engine.client import EngineClient
+from app.events import EventHub
 from app.health import HealthMonitor
 from app.security.audit import AuditLog, note_target
 from app.security.ownership import resolve_owned
 from app.security.principal import Principal
 from app.security.problems import CHALLENGE, Unauthorized
-from app.security.streams import StreamLimiter
 from app.settings import Settings
+from app.sse import StreamRegistry
 
 # Dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` ones in a thread pool,
 # which costs more than the engine call itself on a fast route.
@@ -77,14 +78,6 @@ async def owned_container(ref: str, docker: DockerDep, caller: CurrentKey) -> st
 OwnedContainerRef = Annotated[str, Depends(owned_container)]
 
 
-async def get_stream_limiter(request: Request) -> StreamLimiter:
-    limiter: StreamLimiter = request.app.state.streams
-    return limiter
-
-
-StreamLimiterDep = Annotated[StreamLimiter, Depends(get_stream_limiter)]
-
-
 async def get_audit_log(request: Request) -> AuditLog:
     audit: AuditLog = request.app.state.audit
     return audit
@@ -99,3 +92,24 @@ async def get_health_monitor(request: Request) -> HealthMonitor:
 
 
 HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]
+
+
+async def get_stream_docker(request: Request) -> aiodocker.Docker:
+    """The engine client of the stream pool (long-lived calls: logs, exec, stats, events)."""
+    engine: EngineClient = request.app.state.stream_engine
+    return engine.docker
+
+
+async def get_streams(request: Request) -> StreamRegistry:
+    registry: StreamRegistry = request.app.state.streams
+    return registry
+
+
+async def get_event_hub(request: Request) -> EventHub:
+    hub: EventHub = request.app.state.events
+    return hub
+
+
+StreamDockerDep = Annotated[aiodocker.Docker, Depends(get_stream_docker)]
+StreamsDep = Annotated[StreamRegistry, Depends(get_streams)]
+EventHubDep = Annotated[EventHub, Depends(get_event_hub)]

@@ -93,6 +93,12 @@ class ServerMisconfigured(Problem):
     status, slug, title = 500, "server-misconfigured", "Server misconfigured"
 
 
+class TooManyStreams(Problem):
+    """The server already serves as many streams as it is configured for."""
+
+    status, slug, title = 429, "too-many-streams", "Too many open streams"
+
+
 class EngineUnavailable(Problem):
     status, slug, title = 503, "engine-unavailable", "Docker engine unavailable"
 

@@ -13,6 +13,7 @@ from app.health import HealthCache, HealthMonitor
 from app.health.metrics import HealthCollector
 from app.security.setup import announce_first_key
 from app.settings import Settings
+from app.streaming import stream_services
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         monitor.start()
     log.info("dockyard started; engine at %s", settings.engine_url)
     try:
-        yield
+        async with stream_services(app, settings):
+            yield
     finally:
         # The monitor first: its tasks use the engine client closed below.
         await monitor.stop()

@@ -12,7 +12,19 @@ from app.idempotency import IdempotencyMiddleware
 from app.lifespan import lifespan
 from app.logs import configure_logging
 from app.request_id import RequestContextMiddleware
-from app.routers import audit, containers, health, images, metrics, networks, system, volumes
+from app.routers import (
+    audit,
+    containers,
+    events,
+    execs,
+    health,
+    images,
+    logs,
+    metrics,
+    networks,
+    system,
+    volumes,
+)
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.settings import Settings
@@ -47,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(system.router)
     app.include_router(containers.router)
+    app.include_router(logs.router)
+    app.include_router(execs.router)
+    app.include_router(events.router)
     app.include_router(health.router)
     app.include_router(images.router)
     app.include_router(volumes.router)

@@ -175,3 +175,31 @@ class Settings(BaseSettings):
         default="json",
         description="'json': one object per line with the request id (for collectors); 'text'.",
     )
+
+    # Streams (logs, exec, run, stats, events over SSE).
+    max_streams: int = Field(
+        default=256,
+        ge=1,
+        description="Most streams (SSE, exec) open at once; one more is refused with 429.",
+    )
+    sse_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="Seconds between ': ping' comments on an idle stream."
+    )
+    stream_send_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a send to a stream client may block before the client is dropped.",
+    )
+    stream_shutdown_grace: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds streams get to send their 'end' event when the server shuts down.",
+    )
+    events_client_buffer: int = Field(
+        default=1024,
+        ge=1,
+        description="Engine events queued per /v1/events client before it is dropped (overflow).",
+    )
+    exec_default_timeout: float = Field(
+        default=600.0, gt=0, description="Seconds an exec may run when it names no timeout."
+    )

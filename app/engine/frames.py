@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from enum import IntEnum
 
 import aiohttp
@@ -49,7 +49,7 @@ class FrameParser:
 
 async def read_frames(
     response: aiohttp.ClientResponse, *, tty: bool
-) -> AsyncIterator[tuple[Stream, bytes]]:
+) -> AsyncGenerator[tuple[Stream, bytes]]:
     """Yield (stream, payload) from a log or attach response; a TTY stream is all stdout."""
     if tty:
         async for chunk in response.content.iter_chunked(READ_SIZE):

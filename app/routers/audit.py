@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sse_starlette import EventSourceResponse
 
-from app.deps import AuditLogDep, CurrentKey, StreamLimiterDep
+from app.deps import AuditLogDep, StreamsDep
 from app.errors import problem_body
 from app.schemas.problem import problems
 from app.security.audit import AuditLog, AuditRecord, matches
@@ -39,8 +39,7 @@ def _wants_events(request: Request) -> bool:
 async def list_audit(
     request: Request,
     audit: AuditLogDep,
-    caller: CurrentKey,
-    streams: StreamLimiterDep,
+    streams: StreamsDep,
     key: Annotated[str | None, Query(max_length=64, description="Only this key id")] = None,
     action: Annotated[
         str | None, Query(max_length=128, description="e.g. create_container")
@@ -52,10 +51,10 @@ async def list_audit(
     """Audit records, oldest first (admin). ``Accept: text/event-stream`` follows new ones."""
     if not _wants_events(request):
         return audit.read(key_id=key, action=action, since=since, until=until, limit=limit)
-    slot = streams.acquire(caller.key_id)
+    ticket = streams.acquire()
     filters = {"key_id": key, "action": action, "since": since, "until": until}
     return EventSourceResponse(
-        _follow(audit, filters, request.url.path, slot.release),
+        _follow(audit, filters, request.url.path, ticket.release),
         ping=HEARTBEAT_SECONDS,
     )
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
+from app import sse
 from app.deps import (
     CurrentKey,
     DockerDep,
@@ -15,8 +16,10 @@ from app.deps import (
     IdempotencyKey,
     OwnedContainerRef,
     SettingsDep,
-    StreamLimiterDep,
+    StreamDockerDep,
+    StreamsDep,
 )
+from app.routers import run_stream
 from app.schemas.containers import (
     Container,
     ContainerSpec,
@@ -111,19 +114,32 @@ async def create_container(
     return container_for(created, caller)
 
 
-@router.post("/run", response_model=RunResult, responses=problems(400, 403, 404, 409))
+@router.post(
+    "/run",
+    response_model=RunResult,
+    responses={
+        200: sse.sse_content("The result, or as SSE: output events, then end"),
+        **problems(400, 403, 404, 409, 429),
+    },
+)
 async def run_container(
     spec: RunSpec,
+    request: Request,
     docker: DockerDep,
     settings: SettingsDep,
     caller: CurrentKey,
+    stream_docker: StreamDockerDep,
+    streams: StreamsDep,
     idempotency_key: IdempotencyKey = None,
-) -> RunResult:
+) -> RunResult | Response:
     """Run a one-off job to completion: exit code, stdout and stderr apart, then remove it.
 
     A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).
+    With ``Accept: text/event-stream`` the output streams as it happens, then ``end``.
     """
     spec = await admit_container(docker, spec, caller, settings)
+    if sse.wants_sse(request.headers.get("accept")):
+        return await run_stream.stream(stream_docker, spec, streams, settings, request.url.path)
     result = await run.run(
         docker,
         spec,
@@ -277,23 +293,22 @@ async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[F
 async def get_archive(
     ref: OwnedContainerRef,
     docker: DockerDep,
-    caller: CurrentKey,
-    streams: StreamLimiterDep,
+    streams: StreamsDep,
     path: Annotated[str, Query(min_length=1)],
 ) -> UpstreamResponse:
     """Download a file or directory from the container as a tar archive.
 
     ``X-Path-Stat`` carries the path's stat (name, size, mode, mtime) as JSON.
     """
-    slot = streams.acquire(caller.key_id)
+    ticket = streams.acquire()
     try:
         upstream, stat = await archive.open_download(docker, ref, path)
     except BaseException:
-        slot.release()
+        ticket.release()
         raise
     headers = {"X-Path-Stat": json.dumps(stat)} if stat else None
     return UpstreamResponse(
-        upstream, media_type="application/x-tar", headers=headers, on_close=slot.release
+        upstream, media_type="application/x-tar", headers=headers, on_close=ticket.release
     )
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.deps import HealthMonitorDep, SettingsDep
+from app.deps import CurrentKey, HealthMonitorDep, OwnedContainerRef, SettingsDep
 from app.errors import PROBLEM_BASE
 from app.health.cache import HealthCache
 from app.routers.containers import LabelFilter
 from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
+from app.security.ownership import owner_filter
 from app.services import health
 
 router = APIRouter(tags=["health"])
@@ -26,17 +27,19 @@ HEARTBEAT_SECONDS = 15
 @router.get("/v1/health", response_model=list[HealthStatus], responses=problems())
 async def list_health(
     monitor: HealthMonitorDep,
+    caller: CurrentKey,
     label: LabelFilter = None,
     status: Annotated[HealthState | None, Query()] = None,
 ) -> list[HealthStatus]:
     """The cached health of every container that has a health check (label filters AND)."""
-    return health.list_health(monitor, labels=label, status=status)
+    labels = [*(label or []), *owner_filter(caller)]
+    return health.list_health(monitor, labels=labels, status=status)
 
 
 @router.get(
     "/v1/containers/{ref}/health", response_model=HealthStatus, responses=problems(404, 409)
 )
-async def container_health(ref: str, monitor: HealthMonitorDep) -> HealthStatus:
+async def container_health(ref: OwnedContainerRef, monitor: HealthMonitorDep) -> HealthStatus:
     """One container's health from the cache (``none`` when it has no health check)."""
     return await health.get_health(monitor, ref)
 
@@ -66,14 +69,32 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
     response_class=EventSourceResponse,
     responses={**_SSE_DOC, **problems()},
 )
-async def health_events(monitor: HealthMonitorDep, settings: SettingsDep) -> EventSourceResponse:
+async def health_events(
+    monitor: HealthMonitorDep, settings: SettingsDep, caller: CurrentKey
+) -> EventSourceResponse:
     """Stream health transitions: ``{container_id, name, from, to, failing_streak, ...}``."""
+    owner = owner_filter(caller)
+    visible = (lambda _id: True) if not owner else _owned_by(monitor.cache, owner[0])
     return EventSourceResponse(
-        _transitions(monitor.cache, settings.health_events_queue), ping=HEARTBEAT_SECONDS
+        _transitions(monitor.cache, settings.health_events_queue, visible),
+        ping=HEARTBEAT_SECONDS,
     )
 
 
-async def _transitions(cache: HealthCache, limit: int) -> AsyncIterator[ServerSentEvent]:
+def _owned_by(cache: HealthCache, owner_label: str) -> Callable[[str], bool]:
+    """For a scope-own key: is this container one of its own (by the cached labels)?"""
+    key, _, value = owner_label.partition("=")
+
+    def visible(container_id: str) -> bool:
+        entry = cache.get(container_id)
+        return entry is not None and entry.snap.labels.get(key) == value
+
+    return visible
+
+
+async def _transitions(
+    cache: HealthCache, limit: int, visible: Callable[[str], bool]
+) -> AsyncIterator[ServerSentEvent]:
     sub = cache.subscribe(limit)
     try:
         # Sent once subscribed: a client that has read it misses no later transition.
@@ -83,7 +104,8 @@ async def _transitions(cache: HealthCache, limit: int) -> AsyncIterator[ServerSe
             if transition is None:
                 yield ServerSentEvent(event="error", data=_overflow_problem())
                 return
-            yield ServerSentEvent(event="health", data=_encode(transition))
+            if visible(transition.container_id):
+                yield ServerSentEvent(event="health", data=_encode(transition))
     finally:
         cache.unsubscribe(sub)
 

@@ -38,6 +38,7 @@ _DESCRIPTIONS = {
     413: "Request body too large",
     415: "Wrong content type",
     422: "The request is not valid",
+    429: "Too many streams open; retry later (see Retry-After)",
     502: "The engine failed",
     503: "The engine is not reachable (see Retry-After)",
     504: "The engine or the operation timed out",

@@ -21,7 +21,7 @@ from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem, problem_bod
 from app.request_id import current_request_id
 from app.security.audit import AuditLog, AuditNote, AuditRecord, noting
 from app.security.keys import KeyStore
-from app.security.principal import Principal
+from app.security.principal import Principal, current_key_id
 from app.security.problems import CHALLENGE, Forbidden, Unauthorized
 from app.security.roles import required_role
 from app.settings import Settings
@@ -164,7 +164,11 @@ class SecurityMiddleware:
             return
 
         scope.setdefault("state", {})["principal"] = principal
-        await self._serve(scope, receive, send, principal, action, target_id, limit)
+        key_token = current_key_id.set(principal.key_id)
+        try:
+            await self._serve(scope, receive, send, principal, action, target_id, limit)
+        finally:
+            current_key_id.reset(key_token)
 
     def _body_limit(self, template: str | None) -> int:
         setting = BODY_LIMITS.get(template or "")

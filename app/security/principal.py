@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal
@@ -51,3 +52,8 @@ class Principal:
     @property
     def owns_only(self) -> bool:
         return self.scope == "own"
+
+
+# The key of the request being served, for code far from the request (the stream registry's
+# per-key limit); the security middleware sets it once the key is authenticated.
+current_key_id: ContextVar[str | None] = ContextVar("current_key_id", default=None)

@@ -31,7 +31,7 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     audit = AuditLog(settings.audit_file, queue_size=settings.audit_queue_size)
     app.state.keys = keys
     app.state.audit = audit
-    app.state.streams = StreamLimiter(settings.max_streams_per_key)
+    app.state.key_streams = StreamLimiter(settings.max_streams_per_key)
     app.add_middleware(SecurityMiddleware, keys=keys, audit=audit, settings=settings)
 
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 import aiodocker
 from aiodocker.exceptions import DockerError
 
+from app import sse
 from app.engine import containers as engine
 from app.engine.frames import Stream, read_frames
 from app.errors import ContainerFailed
 from app.schemas.containers import RunResult, RunSpec
 from app.services.container_config import create_body
 from app.services.containers import remove_quietly
+from app.services.log_lines import LineIds, Skipper
+from app.services.logs import LogTarget, batches, encode_batch
 from app.services.shielded import shielded
 
 # After a timeout kill, how long to wait for the engine to report the container down.
@@ -62,6 +67,21 @@ async def _kill_if_running(docker: aiodocker.Docker, container_id: str) -> None:
             raise
 
 
+async def start_job(docker: aiodocker.Docker, spec: RunSpec, *, default_host_ip: str) -> str:
+    """Create and start the job's container; a job that fails to start leaves nothing."""
+    body = create_body(spec, default_host_ip=default_host_ip)
+    # We remove the container ourselves, after reading its output.
+    body["HostConfig"]["AutoRemove"] = False
+    container_id = await engine.create(docker, body, spec.name)
+    try:
+        await engine.start(docker, container_id)
+    except BaseException:
+        # A job that never started is not worth keeping, whatever ``remove`` says.
+        await shielded(remove_quietly(docker, container_id))
+        raise
+    return container_id
+
+
 async def run(
     docker: aiodocker.Docker,
     spec: RunSpec,
@@ -71,21 +91,11 @@ async def run(
     max_output_bytes: int,
 ) -> RunResult:
     """Run a job to completion and report its exit code and output."""
-    body = create_body(spec, default_host_ip=default_host_ip)
-    # We remove the container ourselves, after reading its output.
-    body["HostConfig"]["AutoRemove"] = False
     limit = max_output_bytes
     if spec.max_output_bytes is not None:
         limit = min(spec.max_output_bytes, max_output_bytes)
     timeout = spec.timeout if spec.timeout is not None else default_timeout
-
-    container_id = await engine.create(docker, body, spec.name)
-    try:
-        await engine.start(docker, container_id)
-    except BaseException:
-        # A job that never started is not worth keeping, whatever ``remove`` says.
-        await shielded(remove_quietly(docker, container_id))
-        raise
+    container_id = await start_job(docker, spec, default_host_ip=default_host_ip)
     started = time.monotonic()
     try:
         timed_out = False
@@ -124,3 +134,46 @@ async def run(
             timed_out=timed_out,
         )
     return result
+
+
+async def sse_events(
+    docker: aiodocker.Docker, container_id: str, spec: RunSpec, *, default_timeout: float
+) -> AsyncIterator[bytes]:
+    """A started job's output as it happens (log events), then ``end`` with its exit code."""
+    timeout = spec.timeout if spec.timeout is not None else default_timeout
+    deadline = asyncio.get_running_loop().time() + timeout
+    reason = "exited"
+    target = LogTarget(id=container_id, tty=spec.tty, running=True)
+    params = {"follow": True, "stdout": True, "stderr": True, "timestamps": True}
+    ids, skipper = LineIds(), Skipper(None)
+    try:
+        async with aclosing(batches(docker, target, params)) as output:
+            while True:
+                try:
+                    # The timeout wraps only the read, never a yield.
+                    async with asyncio.timeout_at(deadline):
+                        batch = await anext(output)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    reason = "timeout"
+                    break
+                blob = encode_batch(batch, ids, skipper)
+                if blob:
+                    yield blob
+        if reason == "timeout":
+            await _kill_if_running(docker, container_id)
+            async with asyncio.timeout(_KILL_GRACE_SECONDS):
+                await engine.wait(docker, container_id, "not-running")
+        state = (await engine.inspect(docker, container_id)).get("State") or {}
+        end = sse.end_event(
+            reason,
+            int(state.get("ExitCode", -1)),
+            container_id=container_id,
+            oom_killed=bool(state.get("OOMKilled")),
+        )
+    finally:
+        if spec.remove:
+            await shielded(remove_quietly(docker, container_id))
+    # Last, so a client that sees ``end`` finds the container already gone.
+    yield end

@@ -1,0 +1,86 @@
+"""HTTP handlers for exec: run a command in a container (collected, SSE or detached)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from app import sse
+from app.deps import (
+    CurrentKey,
+    DockerDep,
+    OwnedContainerRef,
+    SettingsDep,
+    StreamDockerDep,
+    StreamsDep,
+)
+from app.schemas.problem import problems
+from app.schemas.streams import ExecInfo, ExecResult, ExecSpec, ExecStarted
+from app.security.guard import admit_exec
+from app.security.ownership import resolve_owned
+from app.services import execs
+
+router = APIRouter(prefix="/v1", tags=["execs"])
+
+
+@router.post(
+    "/containers/{ref}/exec",
+    response_model=ExecResult,
+    responses={
+        200: {
+            "description": "The result; with Accept: text/event-stream, stdout/stderr events "
+            "then end {reason, exit_code}",
+            "content": {sse.MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}}},
+        },
+        202: {"model": ExecStarted, "description": "detach: started, not waited for"},
+        **problems(400, 404, 409, 429),
+    },
+)
+async def exec_in_container(
+    ref: OwnedContainerRef,
+    spec: ExecSpec,
+    request: Request,
+    caller: CurrentKey,
+    docker: StreamDockerDep,
+    settings: SettingsDep,
+    streams: StreamsDep,
+) -> ExecResult | Response:
+    """Run a command in a running container: exit code, stdout and stderr apart.
+
+    ``timeout`` kills the process (``timed_out``); output past ``max_output_bytes`` is dropped
+    (``truncated``). ``detach: true`` answers 202 at once; follow it with ``GET /v1/execs/{id}``.
+    """
+    admit_exec(caller, privileged=spec.privileged, user=spec.user)
+    prepared = await execs.prepare(
+        docker,
+        ref,
+        spec,
+        default_timeout=settings.exec_default_timeout,
+        max_output_bytes=settings.max_output_bytes,
+    )
+    if spec.detach:
+        await execs.start_detached(docker, prepared)
+        return JSONResponse(
+            ExecStarted(exec_id=prepared.exec_id).model_dump(),
+            status_code=status.HTTP_202_ACCEPTED,
+        )
+    if sse.wants_sse(request.headers.get("accept")):
+        return sse.stream_response(
+            execs.sse_events(docker, prepared),
+            registry=streams,
+            settings=settings,
+            instance=request.url.path,
+        )
+    with streams.slot():
+        return await execs.run_to_completion(docker, prepared)
+
+
+@router.get("/execs/{exec_id}", response_model=ExecInfo, responses=problems(404))
+async def get_exec(
+    exec_id: str, docker: StreamDockerDep, engine: DockerDep, caller: CurrentKey
+) -> ExecInfo:
+    """An exec's state: running, exit code, pid, command."""
+    found = await execs.info(docker, exec_id)
+    # An exec is the caller's to see only if its container is (a foreign one is 404).
+    await resolve_owned(engine, caller, found.container_id)
+    return found

@@ -1,0 +1,144 @@
+"""HTTP handlers for a container's output: logs (SSE, JSON, text) and stats (JSON, SSE)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from app import sse
+from app.deps import OwnedContainerRef, SettingsDep, StreamDockerDep, StreamsDep
+from app.errors import BadRequest, Unprocessable
+from app.schemas.problem import problems
+from app.schemas.streams import ContainerStats, LogLine
+from app.services import logs, stats
+from app.services.log_lines import ResumePoint, time_param
+
+router = APIRouter(prefix="/v1/containers", tags=["streams"])
+
+_LOG_RESPONSES = {
+    200: {
+        "description": "The log: SSE (stdout/stderr events with ids, then end), JSON or text",
+        "content": {
+            sse.MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}},
+            "application/json": {"schema": {"type": "array", "items": LogLine.model_json_schema()}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    },
+    204: {"description": "Reconnect to a finished log whose lines were all delivered"},
+    **problems(400, 404, 429),
+}
+
+
+def _time(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return time_param(value)
+    except ValueError as exc:
+        raise Unprocessable(
+            f"{name}: {exc}", errors=[{"loc": ["query", name], "msg": str(exc)}]
+        ) from exc
+
+
+@router.get(
+    "/{ref}/logs",
+    response_class=Response,
+    responses=_LOG_RESPONSES,  # type: ignore[arg-type]
+)
+async def container_logs(
+    ref: OwnedContainerRef,
+    request: Request,
+    docker: StreamDockerDep,
+    settings: SettingsDep,
+    streams: StreamsDep,
+    follow: Annotated[bool, Query(description="Keep streaming new lines")] = False,
+    tail: Annotated[str, Query(pattern=r"^(all|\d{1,9})$", description="Last N lines")] = "all",
+    since: Annotated[
+        str | None, Query(max_length=64, description="RFC 3339, unix seconds, or '10m' ago")
+    ] = None,
+    until: Annotated[str | None, Query(max_length=64)] = None,
+    timestamps: Annotated[bool, Query(description="Prefix text lines with the time")] = False,
+    stdout: bool = True,
+    stderr: bool = True,
+    last_event_id: Annotated[str | None, Header(max_length=64)] = None,
+) -> Response:
+    """A container's output, stdout and stderr apart, by ``Accept``.
+
+    ``text/event-stream``: ``stdout``/``stderr`` events whose ``id`` is the engine timestamp
+    (``#n`` for repeats); ``Last-Event-ID`` resumes right after that line; ``end`` closes.
+    ``application/json``: ``[{stream, timestamp, line}]`` (not with ``follow``).
+    Otherwise ``text/plain``.
+    """
+    if not (stdout or stderr):
+        raise BadRequest("ask for stdout, stderr or both")
+    query = logs.LogQuery(
+        follow=follow,
+        tail=tail,
+        since=_time("since", since),
+        until=_time("until", until),
+        timestamps=timestamps,
+        stdout=stdout,
+        stderr=stderr,
+    )
+    accept = request.headers.get("accept", "")
+    if sse.wants_sse(accept):
+        point = None
+        if last_event_id:
+            try:
+                point = ResumePoint.parse(last_event_id)
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from exc
+        target = await logs.resolve(docker, ref)
+        if point is not None and await logs.fully_delivered(docker, target, query, point):
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        return sse.stream_response(
+            logs.sse_events(docker, target, query, point),
+            registry=streams,
+            settings=settings,
+            instance=request.url.path,
+        )
+    if "application/json" in accept:
+        if follow:
+            raise BadRequest("follow needs Accept: text/event-stream or text/plain")
+        target = await logs.resolve(docker, ref)
+        return sse.OwnedStreamingResponse(
+            logs.json_lines(docker, target, query), registry=streams, media_type="application/json"
+        )
+    target = await logs.resolve(docker, ref)
+    return sse.OwnedStreamingResponse(
+        logs.text_lines(docker, target, query),
+        registry=streams,
+        media_type="text/plain; charset=utf-8",
+    )
+
+
+@router.get(
+    "/{ref}/stats",
+    response_model=ContainerStats,
+    responses={
+        200: {
+            "description": "One sample (JSON), or with stream=true an SSE of `stats` events",
+            "content": {sse.MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}}},
+        },
+        **problems(404, 429),
+    },
+)
+async def container_stats(
+    ref: OwnedContainerRef,
+    request: Request,
+    docker: StreamDockerDep,
+    settings: SettingsDep,
+    streams: StreamsDep,
+    stream: Annotated[bool, Query(description="A sample a second as SSE")] = False,
+) -> ContainerStats | Response:
+    """CPU %, memory usage/limit/percent, network and block I/O of a container."""
+    target = await logs.resolve(docker, ref)
+    if stream or sse.wants_sse(request.headers.get("accept")):
+        return sse.stream_response(
+            stats.sse_events(docker, target.id),
+            registry=streams,
+            settings=settings,
+            instance=request.url.path,
+        )
+    return await stats.once(docker, target.id)

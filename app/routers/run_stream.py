@@ -1,0 +1,42 @@
+"""The one-off run as SSE: the container is created first, then streamed, then removed."""
+
+from __future__ import annotations
+
+import aiodocker
+
+from app import sse
+from app.schemas.containers import RunSpec
+from app.services import run
+from app.services.containers import remove_quietly
+from app.services.shielded import shielded
+from app.settings import Settings
+
+
+async def stream(
+    docker: aiodocker.Docker,
+    spec: RunSpec,
+    streams: sse.StreamRegistry,
+    settings: Settings,
+    instance: str,
+) -> sse.StreamResponse:
+    """Start the job and answer with its SSE stream; the container goes when the stream does."""
+    streams.acquire().release()  # a 429 comes before the container is created
+    container_id = await run.start_job(docker, spec, default_host_ip=settings.publish_host_ip)
+
+    async def remove() -> None:
+        if spec.remove:
+            await remove_quietly(docker, container_id)
+
+    try:
+        return sse.stream_response(
+            run.sse_events(
+                docker, container_id, spec, default_timeout=settings.run_default_timeout
+            ),
+            registry=streams,
+            settings=settings,
+            instance=instance,
+            cleanup=remove,
+        )
+    except BaseException:
+        await shielded(remove_quietly(docker, container_id))
+        raise

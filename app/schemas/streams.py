@@ -1,0 +1,135 @@
+"""Request and response models of the streaming endpoints: logs, exec, stats, events."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from app.schemas.common import Duration, Size, StrictModel, View
+
+_ENV_KEY = re.compile(r"^[^=\x00]+$")
+
+
+class LogLine(View):
+    stream: Literal["stdout", "stderr"]
+    timestamp: str = Field(description="The engine's timestamp, RFC 3339 with nanoseconds")
+    line: str
+
+
+class ExecSpec(StrictModel):
+    """A command to run in a running container (the SDK's ``exec_run``)."""
+
+    command: list[str] = Field(min_length=1, description="A string is split like a shell")
+    environment: dict[str, str | int | float | bool | None] | list[str] | None = None
+    working_dir: str | None = None
+    user: str | None = Field(default=None, max_length=256)
+    privileged: bool = False
+    tty: bool = False
+    detach: bool = False
+    timeout: Duration | None = Field(
+        default=None, description="Kill the process when it runs longer; server default if unset"
+    )
+    max_output_bytes: Size | None = Field(
+        default=None, description="Keep at most this many bytes of stdout+stderr (JSON form)"
+    )
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return shlex.split(value)
+            except ValueError as exc:
+                raise ValueError(f"cannot split command string: {exc}") from exc
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _valid_environment(
+        cls, value: dict[str, Any] | list[str] | None
+    ) -> dict[str, Any] | list[str] | None:
+        keys = (
+            value.keys() if isinstance(value, dict) else [e.split("=", 1)[0] for e in value or []]
+        )
+        for key in keys:
+            if not _ENV_KEY.match(key):
+                raise ValueError(f"invalid environment variable name {key!r}")
+        return value
+
+    @field_validator("working_dir")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError("working_dir must be an absolute path")
+        return value
+
+
+class ExecResult(View):
+    exec_id: str
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_ms: int
+    truncated: bool = Field(description="Output past max_output_bytes was dropped")
+    timed_out: bool = Field(description="The process outlived its timeout and was killed")
+
+
+class ExecStarted(View):
+    exec_id: str
+
+
+class ExecInfo(View):
+    exec_id: str
+    container_id: str
+    running: bool
+    exit_code: int | None
+    pid: int | None
+    command: list[str]
+
+
+class CpuStats(View):
+    percent: float = Field(description="Share of one CPU × online CPUs, as `docker stats` shows")
+    online_cpus: int
+    throttled_periods: int
+
+
+class MemoryStats(View):
+    usage: int = Field(description="Bytes in use, page cache excluded")
+    limit: int
+    percent: float
+
+
+class NetworkStats(View):
+    rx_bytes: int
+    tx_bytes: int
+    rx_packets: int
+    tx_packets: int
+
+
+class BlockIoStats(View):
+    read_bytes: int
+    write_bytes: int
+
+
+class ContainerStats(View):
+    container_id: str
+    name: str
+    read_at: datetime | None
+    cpu: CpuStats
+    memory: MemoryStats
+    network: NetworkStats
+    block_io: BlockIoStats
+    pids: int
+
+
+class EngineEvent(View):
+    type: str
+    action: str
+    id: str
+    name: str | None
+    labels: dict[str, str]
+    at: datetime

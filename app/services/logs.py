@@ -1,0 +1,181 @@
+"""Container logs as SSE, JSON or text: stdout and stderr apart, resumable by event id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+import aiodocker
+from aiodocker.exceptions import DockerError
+
+from app import sse
+from app.engine import containers as engine
+from app.engine.frames import READ_SIZE, FrameParser, Stream
+from app.services.log_lines import LineIds, ResumePoint, Skipper, TtyLines, split_message
+
+_NAMES = {Stream.STDOUT: b"stdout", Stream.STDERR: b"stderr"}
+Batch = list[tuple[Stream, bytes]]
+
+
+@dataclass(frozen=True)
+class LogTarget:
+    """The container a log request resolved to, checked before any stream starts."""
+
+    id: str
+    tty: bool
+    running: bool
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    follow: bool = False
+    tail: str = "all"
+    since: str | None = None  # engine form, seconds.nanoseconds
+    until: str | None = None
+    timestamps: bool = False
+    stdout: bool = True
+    stderr: bool = True
+
+    def engine_params(self, resume: ResumePoint | None) -> dict[str, Any]:
+        # Timestamps always: they are the event ids and the resume position.
+        params: dict[str, Any] = {
+            "follow": self.follow,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "timestamps": True,
+        }
+        if resume is not None:
+            params["since"] = resume.since_param()
+        else:
+            params["tail"] = self.tail
+            if self.since is not None:
+                params["since"] = self.since
+        if self.until is not None:
+            params["until"] = self.until
+        return params
+
+
+async def resolve(docker: aiodocker.Docker, ref: str) -> LogTarget:
+    """Inspect the container (a missing one is a 404 before anything streams)."""
+    doc = await engine.inspect(docker, ref)
+    state = doc.get("State") or {}
+    return LogTarget(
+        id=str(doc["Id"]),
+        tty=bool((doc.get("Config") or {}).get("Tty")),
+        running=bool(state.get("Running")),
+    )
+
+
+async def batches(
+    docker: aiodocker.Docker, target: LogTarget, params: dict[str, Any]
+) -> AsyncGenerator[Batch]:
+    """(stream, timestamped message) batches, one per large read; owns the engine response."""
+    response = await engine.open_logs(docker, target.id, params)
+    try:
+        if target.tty:
+            lines = TtyLines()
+            async for chunk in response.content.iter_chunked(READ_SIZE):
+                yield [(Stream.STDOUT, line) for line in lines.feed(chunk)]
+            yield [(Stream.STDOUT, line) for line in lines.flush()]
+            return
+        parser = FrameParser()
+        async for chunk in response.content.iter_chunked(READ_SIZE):
+            frames = parser.feed(chunk)
+            if frames:
+                yield frames
+    finally:
+        # close(), not release(): a follow stream cut short must not go back to the pool.
+        response.close()
+
+
+async def fully_delivered(
+    docker: aiodocker.Docker, target: LogTarget, query: LogQuery, point: ResumePoint
+) -> bool:
+    """True when the container has stopped and nothing follows ``point`` (answer 204)."""
+    if target.running:
+        return False
+    params = {**query.engine_params(point), "follow": False}
+    ids, skipper = LineIds(), Skipper(point)
+    async with aclosing(batches(docker, target, params)) as stream:
+        async for batch in stream:
+            for _, payload in batch:
+                ts, _text = split_message(payload)
+                if skipper.keep(ts, ids.assign(ts)):
+                    return False
+    return True
+
+
+async def end_of(docker: aiodocker.Docker, container_id: str) -> bytes:
+    """The ``end`` event once the engine closed the log stream."""
+    try:
+        state = (await engine.inspect(docker, container_id)).get("State") or {}
+    except DockerError as exc:
+        if exc.status == 404:
+            return sse.end_event("removed")
+        raise
+    if state.get("Running"):
+        return sse.end_event("complete")  # non-follow, or follow that reached ``until``
+    return sse.end_event("exited", int(state.get("ExitCode", -1)))
+
+
+def encode_batch(batch: Batch, ids: LineIds, skipper: Skipper) -> bytes:
+    """SSE bytes for a batch (the hot path: bytes only, one UTF-8 check per batch)."""
+    out: list[bytes] = []
+    for stream, payload in batch:
+        ts, text = split_message(payload)
+        line_id = ids.assign(ts)
+        if skipper.passed or skipper.keep(ts, line_id):
+            out.append(sse.output_event(_NAMES[stream], text, line_id))
+    return sse.utf8(b"".join(out))
+
+
+async def sse_events(
+    docker: aiodocker.Docker, target: LogTarget, query: LogQuery, point: ResumePoint | None
+) -> AsyncIterator[bytes]:
+    """The log as SSE events with ids, then ``end``."""
+    ids, skipper = LineIds(), Skipper(point)
+    async with aclosing(batches(docker, target, query.engine_params(point))) as stream:
+        async for batch in stream:
+            blob = encode_batch(batch, ids, skipper)
+            if blob:
+                yield blob
+    yield await end_of(docker, target.id)
+
+
+async def text_lines(
+    docker: aiodocker.Docker, target: LogTarget, query: LogQuery
+) -> AsyncIterator[bytes]:
+    """The log as plain text, stdout and stderr in engine order."""
+    async with aclosing(batches(docker, target, query.engine_params(None))) as stream:
+        async for batch in stream:
+            out: list[bytes] = []
+            for _, payload in batch:
+                ts, text = split_message(payload)
+                out.append((ts + b" " + text if query.timestamps else text) + b"\n")
+            yield b"".join(out)
+
+
+async def json_lines(
+    docker: aiodocker.Docker, target: LogTarget, query: LogQuery
+) -> AsyncIterator[bytes]:
+    """The log as a JSON array of ``{stream, timestamp, line}``, streamed."""
+    first = True
+    yield b"["
+    async with aclosing(batches(docker, target, query.engine_params(None))) as stream:
+        async for batch in stream:
+            items: list[str] = []
+            for kind, payload in batch:
+                ts, text = split_message(payload)
+                item = {
+                    "stream": _NAMES[kind].decode(),
+                    "timestamp": ts.decode("ascii", errors="replace"),
+                    "line": text.decode("utf-8", errors="replace"),
+                }
+                items.append(json.dumps(item, ensure_ascii=False))
+            if items:
+                yield (b"" if first else b",") + ",".join(items).encode("utf-8")
+                first = False
+    yield b"]"
