@@ -16,7 +16,7 @@ from typing import Any
 import aiodocker
 import aiohttp
 
-from bench.common import ENGINE_URL, report, service, timed
+from bench.common import ENGINE_URL, bench_key, report, service, timed
 
 CONTAINERS = 50
 REPEAT = 300
@@ -61,10 +61,11 @@ async def main() -> None:
             )
             ids.append(made.id)
         filters = json.dumps({"label": [run_label]})
+        auth = bench_key()
         with service() as url:
             # aiohttp on both sides: the same HTTP client library aiodocker uses for the engine.
             connector = aiohttp.TCPConnector(limit=THROUGHPUT_CLIENTS)
-            async with aiohttp.ClientSession(url, connector=connector) as client:
+            async with aiohttp.ClientSession(url, connector=connector, headers=auth) as client:
                 list_params = {"all": "true", "label": run_label}
 
                 async def service_list() -> None:

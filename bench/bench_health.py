@@ -39,6 +39,10 @@ from app.engine.event_stream import event_stream
 from app.health.cache import HealthCache
 from app.health.monitor import HealthMonitor
 from app.settings import Settings
+from bench.common import bench_key
+
+# The benchmark's admin key (minted before the service starts).
+AUTH: dict[str, str] = {}
 
 RUN = uuid.uuid4().hex[:10]
 LABEL = "dockyard-bench.run"
@@ -125,7 +129,7 @@ async def record_sse(
     base: str, into: list[tuple[dict[str, Any], float]], subscribed: asyncio.Event
 ) -> None:
     async with (
-        httpx.AsyncClient(base_url=base, timeout=None) as client,
+        httpx.AsyncClient(base_url=base, timeout=None, headers=AUTH) as client,
         client.stream("GET", "/v1/health/events") as response,
     ):
         event = ""
@@ -168,6 +172,7 @@ def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 async def lag_and_cpu(args: argparse.Namespace, engine_url: str) -> None:
     port = free_port()
+    AUTH.update(bench_key())  # before the environment is copied: it names the keys file
     env = {
         **os.environ,
         "DOCKYARD_ENGINE_URL": engine_url,
@@ -178,7 +183,7 @@ async def lag_and_cpu(args: argparse.Namespace, engine_url: str) -> None:
     base = f"http://127.0.0.1:{port}"
     docker = aiodocker.Docker(url=engine_url)
     try:
-        async with httpx.AsyncClient(base_url=base) as client:
+        async with httpx.AsyncClient(base_url=base, headers=AUTH) as client:
             for _ in range(200):
                 try:
                     if (await client.get("/livez")).status_code == 200:

@@ -28,6 +28,7 @@ import aiodocker
 import httpx
 
 from app.services.log_lines import ts_to_ns
+from bench.common import bench_key
 
 SOCKET = os.environ.get("DOCKYARD_TEST_ENGINE_URL", "unix:///var/run/docker.sock")
 IMAGE = "busybox:local"
@@ -38,6 +39,11 @@ LINE = "0123456789" * 10  # 100 bytes + newline
 def say(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+# The benchmark's admin key (minted in main, before the service starts).
+AUTH: dict[str, str] = {}
+AUTH_CURL: list[str] = []
 
 
 @contextmanager
@@ -87,7 +93,8 @@ async def throughput(docker: aiodocker.Docker, url: str, mib: int) -> None:
     dockyard_url = f"{url}/v1/containers/{cid}/logs"
     engine = min(curl_seconds(["--unix-socket", sock, engine_url]) for _ in range(3))
     ours = min(
-        curl_seconds(["-N", "-H", "Accept: text/event-stream", dockyard_url]) for _ in range(3)
+        curl_seconds(["-N", "-H", "Accept: text/event-stream", *AUTH_CURL, dockyard_url])
+        for _ in range(3)
     )
     size = lines * (len(LINE) + 1) / 1024 / 1024
     say(f"log throughput ({lines} lines, {size:.0f} MiB of output, best of 3)")
@@ -108,7 +115,7 @@ async def exec_round_trip(docker: aiodocker.Docker, url: str, count: int) -> Non
     cid = await container(docker, "sleep 3600")
     direct: list[float] = []
     ours: list[float] = []
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=AUTH) as client:
         for _ in range(count):
             started = time.perf_counter()
             await direct_exec(docker, cid)
@@ -133,7 +140,7 @@ def percentile(values: list[float], p: float) -> float:
 
 async def sse_latencies(url: str, cid: str, count: int) -> list[float]:
     found: list[float] = []
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers=AUTH) as client:
         async with client.stream(
             "GET",
             f"{url}/v1/containers/{cid}/logs",
@@ -193,6 +200,8 @@ async def main() -> None:
     options = parser.parse_args()
     docker = aiodocker.Docker(url=SOCKET)
     try:
+        AUTH.update(bench_key())
+        AUTH_CURL.extend(["-H", f"Authorization: {AUTH['Authorization']}"])
         with dockyard() as url:
             await throughput(docker, url, options.mib)
             await exec_round_trip(docker, url, options.execs)

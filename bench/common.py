@@ -7,9 +7,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -86,3 +88,20 @@ def report(name: str, service_ms: list[float], engine_ms: list[float]) -> None:
 
 def mean(samples: list[float]) -> float:
     return statistics.fmean(samples)
+
+
+def bench_key() -> dict[str, str]:
+    """Mint an admin key in a temporary keys file for this benchmark run; its auth headers.
+
+    The files are announced through the environment, so a service started after this call (in a
+    child process, or in-process through ``Settings()``) accepts the key.
+    """
+    from app.security.keys import KeyStore
+
+    state = Path(tempfile.mkdtemp(prefix="dockyard-bench-"))
+    os.environ["DOCKYARD_KEYS_FILE"] = str(state / "keys.json")
+    os.environ["DOCKYARD_AUDIT_FILE"] = str(state / "audit.jsonl")
+    _, token = KeyStore(state / "keys.json").create(
+        role="admin", profile="privileged", description="benchmark"
+    )
+    return {"Authorization": f"Bearer {token}"}

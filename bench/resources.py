@@ -14,6 +14,7 @@ import httpx
 
 from app.main import create_app
 from app.settings import Settings
+from bench.common import bench_key
 from tests.support import TEST_IMAGE, LiveServer, engine_url
 
 ROUNDS = 200
@@ -30,8 +31,9 @@ async def _per_call(call: Callable[[], Awaitable[object]]) -> float:
 
 async def main() -> None:
     docker = aiodocker.Docker(url=engine_url())
+    auth = bench_key()
     with LiveServer(create_app(Settings(engine_url=engine_url()))) as live:
-        async with httpx.AsyncClient(base_url=live.url) as api:
+        async with httpx.AsyncClient(base_url=live.url, headers=auth) as api:
             pairs: dict[str, tuple[Callable[[], Awaitable[object]], ...]] = {
                 "image inspect": (
                     lambda: docker._query_json(f"images/{TEST_IMAGE}/json"),

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.deps import DockerDep
+from app.deps import CurrentKey, DockerDep, IdempotencyKey
 from app.routers.containers import LabelFilter
 from app.schemas.networks import (
     ConnectSpec,
@@ -17,6 +17,7 @@ from app.schemas.networks import (
     NetworkSummary,
 )
 from app.schemas.problem import problems
+from app.security.ownership import owner_filter, owner_labels, reject_reserved_labels
 from app.services import networks
 
 router = APIRouter(prefix="/v1/networks", tags=["networks"])
@@ -25,19 +26,31 @@ router = APIRouter(prefix="/v1/networks", tags=["networks"])
 @router.get("", response_model=list[NetworkSummary], responses=problems())
 async def list_networks(
     docker: DockerDep,
+    caller: CurrentKey,
     label: LabelFilter = None,
     driver: Annotated[str | None, Query(max_length=128)] = None,
 ) -> list[NetworkSummary]:
-    """List networks, filtered by labels and driver."""
-    return await networks.list_networks(docker, labels=label, driver=driver)
+    """List networks, filtered by labels and driver (a scope-own key sees only its own)."""
+    labels = [*(label or []), *owner_filter(caller)]
+    return await networks.list_networks(docker, labels=labels, driver=driver)
 
 
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=Network, responses=problems(400, 409)
 )
-async def create_network(spec: NetworkSpec, docker: DockerDep) -> Network:
-    """Create a network; a pool overlapping another network's is 409."""
-    return await networks.create(docker, spec)
+async def create_network(
+    spec: NetworkSpec,
+    docker: DockerDep,
+    caller: CurrentKey,
+    idempotency_key: IdempotencyKey = None,
+) -> Network:
+    """Create a network; a pool overlapping another network's is 409.
+
+    The network carries its creator's owner label.
+    """
+    reject_reserved_labels(spec.labels)
+    owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
+    return await networks.create(docker, owned)
 
 
 @router.post("/prune", response_model=NetworkPruneResult, responses=problems())

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.deps import DockerDep
+from app.deps import CurrentKey, DockerDep, IdempotencyKey, SettingsDep
 from app.routers.containers import LabelFilter
 from app.schemas.problem import problems
 from app.schemas.volumes import ObjectName, Volume, VolumePruneResult, VolumeSpec
+from app.security.guard import admit_volume
+from app.security.ownership import owner_filter, owner_labels, reject_reserved_labels
 from app.services import volumes
 
 router = APIRouter(prefix="/v1/volumes", tags=["volumes"])
@@ -18,17 +20,32 @@ NamePath = Annotated[ObjectName, Path(description="Volume name")]
 
 
 @router.get("", response_model=list[Volume], responses=problems())
-async def list_volumes(docker: DockerDep, label: LabelFilter = None) -> list[Volume]:
-    """List volumes, filtered by labels."""
-    return await volumes.list_volumes(docker, labels=label)
+async def list_volumes(
+    docker: DockerDep, caller: CurrentKey, label: LabelFilter = None
+) -> list[Volume]:
+    """List volumes, filtered by labels (a scope-own key sees only its own)."""
+    return await volumes.list_volumes(docker, labels=[*(label or []), *owner_filter(caller)])
 
 
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=Volume, responses=problems(400, 409)
 )
-async def create_volume(spec: VolumeSpec, docker: DockerDep) -> Volume:
-    """Create a volume (the engine returns the existing one if the name is taken)."""
-    return await volumes.create(docker, spec)
+async def create_volume(
+    spec: VolumeSpec,
+    docker: DockerDep,
+    settings: SettingsDep,
+    caller: CurrentKey,
+    idempotency_key: IdempotencyKey = None,
+) -> Volume:
+    """Create a volume (the engine returns the existing one if the name is taken).
+
+    A bind-style local volume (``driver_opts`` o=bind, device=/path) passes the key's policy as
+    a bind mount of that path would; the volume carries its creator's owner label.
+    """
+    reject_reserved_labels(spec.labels)
+    admit_volume(spec.driver, spec.driver_opts, caller, settings)
+    owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
+    return await volumes.create(docker, owned)
 
 
 @router.post("/prune", response_model=VolumePruneResult, responses=problems())
