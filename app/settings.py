@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         description="Docker Engine address: unix:///path/to/socket or tcp://host:port.",
     )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
-    port: int = Field(default=8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
 
     engine_timeout: float = Field(
         default=30.0, gt=0, description="Seconds an ordinary engine call may take before 504."
