@@ -44,6 +44,17 @@ class Problem(Exception):
     def type_uri(self) -> str:
         return PROBLEM_BASE + self.slug
 
+    def document(self, instance: str) -> dict[str, Any]:
+        """This problem as an RFC 9457 document about ``instance`` (the request path)."""
+        return problem_body(
+            status=self.status,
+            slug=self.slug,
+            title=self.title,
+            detail=self.detail,
+            instance=instance,
+            extra=self.extra,
+        )
+
 
 class BadRequest(Problem):
     status, slug, title = 400, "bad-request", "Bad request"
@@ -152,16 +163,8 @@ async def send_problem(send: Send, body: dict[str, Any]) -> None:
 def problem_response(
     problem: Problem, instance: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    body = problem_body(
-        status=problem.status,
-        slug=problem.slug,
-        title=problem.title,
-        detail=problem.detail,
-        instance=instance,
-        extra=problem.extra,
-    )
     return JSONResponse(
-        body,
+        problem.document(instance),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers={**problem.headers, **(headers or {})},

@@ -16,7 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from app.engine.errors import problem_from_exception
-from app.errors import Problem, problem_body
+from app.errors import Problem
 from app.schemas.images import LogEvent
 from app.services.images import Transfer
 
@@ -40,15 +40,7 @@ def wants_event_stream(accept: str | None) -> bool:
 
 
 def _error_event(problem: Problem, instance: str) -> ServerSentEvent:
-    body = problem_body(
-        status=problem.status,
-        slug=problem.slug,
-        title=problem.title,
-        detail=problem.detail,
-        instance=instance,
-        extra=problem.extra,
-    )
-    return ServerSentEvent(event="error", data=_json(body))
+    return ServerSentEvent(event="error", data=_json(problem.document(instance)))
 
 
 def _json(value: Any) -> str:

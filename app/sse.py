@@ -23,7 +23,7 @@ from sse_starlette.sse import SendTimeoutError
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from app.errors import EngineFailure, Problem, TooManyStreams, problem_body
+from app.errors import EngineFailure, Problem, TooManyStreams
 from app.security.principal import current_key_id
 from app.security.streams import StreamLimiter, StreamSlot
 from app.settings import Settings
@@ -86,15 +86,7 @@ def end_event(reason: str, exit_code: int | None = None, **extra: Any) -> bytes:
 
 def error_event(problem: Problem, instance: str) -> bytes:
     """A failure after the stream started: the problem document as data."""
-    body = problem_body(
-        status=problem.status,
-        slug=problem.slug,
-        title=problem.title,
-        detail=problem.detail,
-        instance=instance,
-        extra=problem.extra,
-    )
-    return json_event("error", body)
+    return json_event("error", problem.document(instance))
 
 
 def _as_problem(exc: Exception) -> Problem:

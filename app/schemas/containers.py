@@ -34,7 +34,24 @@ VolumesFrom = Annotated[str, Field(pattern=rf"^{_REF}(:(ro|rw))?$", description=
 CgroupParent = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_./@:-]{1,255}$")]
 
 
-def _split_command(value: Any) -> Any:
+def check_environment(
+    value: dict[str, Any] | list[str] | None,
+) -> dict[str, Any] | list[str] | None:
+    """Environment as an object or ``["K=V"]``; refuses names the engine cannot carry."""
+    keys = value.keys() if isinstance(value, dict) else [e.split("=", 1)[0] for e in value or []]
+    for key in keys:
+        if not _ENV_KEY.match(key):
+            raise ValueError(f"invalid environment variable name {key!r}")
+    return value
+
+
+def check_absolute_dir(value: str | None) -> str | None:
+    if value is not None and not value.startswith("/"):
+        raise ValueError("working_dir must be an absolute path")
+    return value
+
+
+def split_command(value: Any) -> Any:
     # The SDK splits a command string the way a shell would; so do we.
     if isinstance(value, str):
         try:
@@ -228,7 +245,7 @@ class ContainerSpec(StrictModel):
     @field_validator("command", "entrypoint", mode="before")
     @classmethod
     def _split_strings(cls, value: Any) -> Any:
-        return _split_command(value)
+        return split_command(value)
 
     @field_validator("name")
     @classmethod
@@ -242,13 +259,7 @@ class ContainerSpec(StrictModel):
     def _valid_environment(
         cls, value: dict[str, Any] | list[str] | None
     ) -> dict[str, Any] | list[str] | None:
-        keys = (
-            value.keys() if isinstance(value, dict) else [e.split("=", 1)[0] for e in value or []]
-        )
-        for key in keys:
-            if not _ENV_KEY.match(key):
-                raise ValueError(f"invalid environment variable name {key!r}")
-        return value
+        return check_environment(value)
 
     @field_validator("ports")
     @classmethod
@@ -273,9 +284,7 @@ class ContainerSpec(StrictModel):
     @field_validator("working_dir")
     @classmethod
     def _absolute_workdir(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError("working_dir must be an absolute path")
-        return value
+        return check_absolute_dir(value)
 
     @field_validator("volumes")
     @classmethod

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from app.schemas.common import Duration, Size, StrictModel, View
-
-_ENV_KEY = re.compile(r"^[^=\x00]+$")
+from app.schemas.containers import check_absolute_dir, check_environment, split_command
 
 
 class LogLine(View):
@@ -40,32 +37,19 @@ class ExecSpec(StrictModel):
     @field_validator("command", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                return shlex.split(value)
-            except ValueError as exc:
-                raise ValueError(f"cannot split command string: {exc}") from exc
-        return value
+        return split_command(value)
 
     @field_validator("environment")
     @classmethod
     def _valid_environment(
         cls, value: dict[str, Any] | list[str] | None
     ) -> dict[str, Any] | list[str] | None:
-        keys = (
-            value.keys() if isinstance(value, dict) else [e.split("=", 1)[0] for e in value or []]
-        )
-        for key in keys:
-            if not _ENV_KEY.match(key):
-                raise ValueError(f"invalid environment variable name {key!r}")
-        return value
+        return check_environment(value)
 
     @field_validator("working_dir")
     @classmethod
     def _absolute(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError("working_dir must be an absolute path")
-        return value
+        return check_absolute_dir(value)
 
 
 class ExecResult(View):

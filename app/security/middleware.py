@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem, problem_body
+from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem
 from app.request_id import current_request_id
 from app.security.audit import AuditLog, AuditNote, AuditRecord, noting
 from app.security.keys import KeyStore
@@ -264,16 +264,7 @@ class SecurityMiddleware:
 
 
 async def _send_problem(send: Send, problem: Problem, path: str) -> None:
-    body = json.dumps(
-        problem_body(
-            status=problem.status,
-            slug=problem.slug,
-            title=problem.title,
-            detail=problem.detail,
-            instance=path,
-            extra=problem.extra,
-        )
-    ).encode()
+    body = json.dumps(problem.document(path)).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
