@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiodocker
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from app.engine.errors import problem_from_exception
 from app.errors import Problem
 from app.schemas.images import LogEvent
 from app.services.images import Transfer
+from app.sse import StreamTicket, TicketedEventSource
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,16 @@ async def _events(
         transfer.close()
 
 
-class TransferEventStream(EventSourceResponse):
+class TransferEventStream(TicketedEventSource):
     """SSE of one transfer; the transfer's engine stream is closed however the response ends."""
 
-    def __init__(self, transfer: Transfer, docker: aiodocker.Docker, instance: str) -> None:
+    def __init__(
+        self, transfer: Transfer, docker: aiodocker.Docker, instance: str, ticket: StreamTicket
+    ) -> None:
         self._transfer = transfer
         super().__init__(
             _events(transfer, docker, instance),
+            ticket=ticket,
             ping=HEARTBEAT_SECONDS,
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )

@@ -267,6 +267,21 @@ class StreamResponse(EventSourceResponse):
             self._ticket.release()
 
 
+class TicketedEventSource(EventSourceResponse):
+    """An sse-starlette response of another event format (health, progress) that still holds a
+    stream ticket, released however the response ends (even if it is never iterated)."""
+
+    def __init__(self, content: AsyncIterator[Any], *, ticket: StreamTicket, **kwargs: Any) -> None:
+        self._ticket = ticket
+        super().__init__(content, **kwargs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._ticket.release()
+
+
 class OwnedStreamingResponse(StreamingResponse):
     """A non-SSE stream (text/plain, JSON array) under the same limit and ownership rules."""
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.deps import CurrentKey, HealthMonitorDep, OwnedContainerRef, SettingsDep
+from app.deps import CurrentKey, HealthMonitorDep, OwnedContainerRef, SettingsDep, StreamsDep
 from app.errors import PROBLEM_BASE
 from app.health.cache import HealthCache
 from app.routers.containers import LabelFilter
@@ -17,6 +17,7 @@ from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
 from app.security.ownership import owner_filter
 from app.services import health
+from app.sse import TicketedEventSource
 
 router = APIRouter(tags=["health"])
 
@@ -70,13 +71,14 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
     responses={**_SSE_DOC, **problems()},
 )
 async def health_events(
-    monitor: HealthMonitorDep, settings: SettingsDep, caller: CurrentKey
+    monitor: HealthMonitorDep, settings: SettingsDep, caller: CurrentKey, streams: StreamsDep
 ) -> EventSourceResponse:
     """Stream health transitions: ``{container_id, name, from, to, failing_streak, ...}``."""
     owner = owner_filter(caller)
     visible = (lambda _id: True) if not owner else _owned_by(monitor.cache, owner[0])
-    return EventSourceResponse(
+    return TicketedEventSource(
         _transitions(monitor.cache, settings.health_events_queue, visible),
+        ticket=streams.acquire(),
         ping=HEARTBEAT_SECONDS,
     )
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from app.deps import DockerDep, SettingsDep
+from app.deps import DockerDep, SettingsDep, StreamsDep
 from app.progress_sse import SSE_CONTENT, TransferEventStream, wants_event_stream
 from app.routers.containers import LabelFilter
 from app.schemas.images import (
@@ -27,6 +27,7 @@ from app.schemas.media import require_tar, tar_request_body
 from app.schemas.problem import problems
 from app.services import images
 from app.services.images import Transfer
+from app.sse import StreamRegistry
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
@@ -39,14 +40,21 @@ TRANSFER_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _answer(request: Request, transfer: Transfer, docker: DockerDep) -> Image | Response:
+async def _answer(
+    request: Request, transfer: Transfer, docker: DockerDep, streams: StreamRegistry
+) -> Image | Response:
     """SSE when the client asks for it, else wait for the end and return the image."""
     if wants_event_stream(request.headers.get("accept")):
-        return TransferEventStream(transfer, docker, request.url.path)
+        try:
+            ticket = streams.acquire()
+        except BaseException:
+            transfer.close()
+            raise
+        return TransferEventStream(transfer, docker, request.url.path, ticket)
     return await images.finish(docker, transfer)
 
 
-def build_options(
+async def build_options(
     tag: Annotated[str | None, Query(description="Name (and tag) for the image")] = None,
     dockerfile: Annotated[str, Query(description="Path inside the context")] = "Dockerfile",
     target: Annotated[str | None, Query(description="Stage of a multi-stage build")] = None,
@@ -91,20 +99,28 @@ async def list_images(
 
 @router.post("/pull", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404)})
 async def pull_image(
-    spec: PullSpec, request: Request, docker: DockerDep, settings: SettingsDep
+    spec: PullSpec,
+    request: Request,
+    docker: DockerDep,
+    settings: SettingsDep,
+    streams: StreamsDep,
 ) -> Image | Response:
     """Pull an image; registry credentials come from the server's configuration."""
     transfer = await images.open_pull(docker, spec, settings)
-    return await _answer(request, transfer, docker)
+    return await _answer(request, transfer, docker, streams)
 
 
 @router.post("/push", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404)})
 async def push_image(
-    spec: PushSpec, request: Request, docker: DockerDep, settings: SettingsDep
+    spec: PushSpec,
+    request: Request,
+    docker: DockerDep,
+    settings: SettingsDep,
+    streams: StreamsDep,
 ) -> Image | Response:
     """Push ``repository:tag`` to its registry; the result lists the new registry digest."""
     transfer = await images.open_push(docker, spec, settings)
-    return await _answer(request, transfer, docker)
+    return await _answer(request, transfer, docker, streams)
 
 
 @router.post(
@@ -117,6 +133,7 @@ async def build_image(
     request: Request,
     docker: DockerDep,
     settings: SettingsDep,
+    streams: StreamsDep,
     options: Annotated[BuildOptions, Depends(build_options)],
 ) -> Image | Response:
     """Build an image from a tar context streamed in the body; a failed step is 422."""
@@ -125,7 +142,7 @@ async def build_image(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )
     transfer = await images.open_build(docker, request.stream(), options, settings)
-    return await _answer(request, transfer, docker)
+    return await _answer(request, transfer, docker, streams)
 
 
 @router.post("/prune", response_model=ImagePruneResult, responses=problems())
