@@ -11,7 +11,7 @@ from app.engine.client import EngineClient
 from app.events import EventHub
 from app.health import HealthMonitor
 from app.security.audit import AuditLog, note_target
-from app.security.ownership import resolve_owned
+from app.security.ownership import resolve_owned, resolve_owned_network, resolve_owned_volume
 from app.security.principal import Principal
 from app.security.problems import CHALLENGE, Unauthorized
 from app.settings import Settings
@@ -76,6 +76,24 @@ async def owned_container(ref: str, docker: DockerDep, caller: CurrentKey) -> st
 
 
 OwnedContainerRef = Annotated[str, Depends(owned_container)]
+
+
+async def owned_volume(name: str, docker: DockerDep, caller: CurrentKey) -> str:
+    """The volume ``name``, if the caller may touch it (a foreign one is 404)."""
+    volume = await resolve_owned_volume(docker, caller, name)
+    note_target(volume)
+    return volume
+
+
+async def owned_network(ref: str, docker: DockerDep, caller: CurrentKey) -> str:
+    """The network ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    network = await resolve_owned_network(docker, caller, ref)
+    note_target(network)
+    return network
+
+
+OwnedVolumeName = Annotated[str, Depends(owned_volume)]
+OwnedNetworkRef = Annotated[str, Depends(owned_network)]
 
 
 async def get_audit_log(request: Request) -> AuditLog:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.deps import CurrentKey, DockerDep, IdempotencyKey
+from app.deps import CurrentKey, DockerDep, IdempotencyKey, OwnedNetworkRef
 from app.routers.containers import LabelFilter
 from app.schemas.networks import (
     ConnectSpec,
@@ -17,7 +17,12 @@ from app.schemas.networks import (
     NetworkSummary,
 )
 from app.schemas.problem import problems
-from app.security.ownership import owner_filter, owner_labels, reject_reserved_labels
+from app.security.ownership import (
+    owner_filter,
+    owner_labels,
+    reject_reserved_labels,
+    resolve_owned,
+)
 from app.services import networks
 
 router = APIRouter(prefix="/v1/networks", tags=["networks"])
@@ -54,31 +59,41 @@ async def create_network(
 
 
 @router.post("/prune", response_model=NetworkPruneResult, responses=problems())
-async def prune_networks(docker: DockerDep, label: LabelFilter = None) -> NetworkPruneResult:
+async def prune_networks(
+    docker: DockerDep, caller: CurrentKey, label: LabelFilter = None
+) -> NetworkPruneResult:
     """Remove networks no container uses (only those with these labels, when given)."""
-    return await networks.prune(docker, labels=label)
+    # A scope-own key prunes only what it owns.
+    return await networks.prune(docker, labels=[*(label or []), *owner_filter(caller)])
 
 
 @router.get("/{ref}", response_model=Network, responses=problems(404, 409))
-async def get_network(ref: str, docker: DockerDep) -> Network:
+async def get_network(ref: OwnedNetworkRef, docker: DockerDep) -> Network:
     """Inspect a network, with the (running) containers connected to it."""
     return await networks.inspect(docker, ref)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
-async def remove_network(ref: str, docker: DockerDep) -> Response:
+async def remove_network(ref: OwnedNetworkRef, docker: DockerDep) -> Response:
     """Remove a network (409 while containers are connected, or for predefined ones)."""
     await networks.remove(docker, ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{ref}/connect", response_model=Network, responses=problems(400, 404, 409))
-async def connect_network(ref: str, spec: ConnectSpec, docker: DockerDep) -> Network:
+async def connect_network(
+    ref: OwnedNetworkRef, spec: ConnectSpec, docker: DockerDep, caller: CurrentKey
+) -> Network:
     """Connect a container, with aliases and a static IPv4 address if asked."""
-    return await networks.connect(docker, ref, spec)
+    # The container must be the caller's too: a scope-own key cannot pull in a foreign one.
+    container = await resolve_owned(docker, caller, spec.container)
+    return await networks.connect(docker, ref, spec.model_copy(update={"container": container}))
 
 
 @router.post("/{ref}/disconnect", response_model=Network, responses=problems(400, 404, 409))
-async def disconnect_network(ref: str, spec: DisconnectSpec, docker: DockerDep) -> Network:
+async def disconnect_network(
+    ref: OwnedNetworkRef, spec: DisconnectSpec, docker: DockerDep, caller: CurrentKey
+) -> Network:
     """Disconnect a container."""
-    return await networks.disconnect(docker, ref, spec)
+    container = await resolve_owned(docker, caller, spec.container)
+    return await networks.disconnect(docker, ref, spec.model_copy(update={"container": container}))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.deps import CurrentKey, DockerDep, IdempotencyKey, SettingsDep
+from app.deps import CurrentKey, DockerDep, IdempotencyKey, OwnedVolumeName, SettingsDep
 from app.routers.containers import LabelFilter
 from app.schemas.problem import problems
 from app.schemas.volumes import ObjectName, Volume, VolumePruneResult, VolumeSpec
@@ -49,23 +49,27 @@ async def create_volume(
 
 
 @router.post("/prune", response_model=VolumePruneResult, responses=problems())
-async def prune_volumes(docker: DockerDep, label: LabelFilter = None) -> VolumePruneResult:
+async def prune_volumes(
+    docker: DockerDep, caller: CurrentKey, label: LabelFilter = None
+) -> VolumePruneResult:
     """Remove volumes no container uses (only those with these labels, when given)."""
-    return await volumes.prune(docker, labels=label)
+    # A scope-own key prunes only what it owns.
+    return await volumes.prune(docker, labels=[*(label or []), *owner_filter(caller)])
 
 
 @router.get("/{name}", response_model=Volume, responses=problems(404))
-async def get_volume(name: NamePath, docker: DockerDep) -> Volume:
+async def get_volume(name: NamePath, owned: OwnedVolumeName, docker: DockerDep) -> Volume:
     """Inspect a volume."""
-    return await volumes.inspect(docker, name)
+    return await volumes.inspect(docker, owned)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
 async def remove_volume(
     name: NamePath,
+    owned: OwnedVolumeName,
     docker: DockerDep,
     force: Annotated[bool, Query(description="Remove even if the driver fails to")] = False,
 ) -> Response:
     """Remove a volume (409 while a container uses it)."""
-    await volumes.remove(docker, name, force=force)
+    await volumes.remove(docker, owned, force=force)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,8 @@ import aiodocker
 from aiodocker.exceptions import DockerError
 
 from app.engine import containers as engine
+from app.engine import networks as network_calls
+from app.engine import volumes as volume_calls
 from app.errors import Conflict, NotFound, Unprocessable
 from app.security.principal import Principal
 
@@ -52,7 +54,7 @@ def match_ref(rows: Iterable[Mapping[str, object]], ref: str) -> str | None:
             return str(row["Id"])
     matches = [str(row["Id"]) for row in rows if ref and str(row.get("Id", "")).startswith(ref)]
     if len(matches) > 1:
-        raise Conflict(f"id prefix {ref!r} names more than one container")
+        raise Conflict(f"id prefix {ref!r} names more than one object")
     return matches[0] if matches else None
 
 
@@ -86,3 +88,24 @@ async def container_owners(docker: aiodocker.Docker, refs: Iterable[str]) -> dic
             continue
         owners[ref] = ((doc.get("Config") or {}).get("Labels") or {}).get(OWNER_LABEL)
     return owners
+
+
+async def resolve_owned_volume(docker: aiodocker.Docker, principal: Principal, name: str) -> str:
+    """The volume ``name``, if this key may touch it; a foreign one is a plain 404."""
+    if not principal.owns_only:
+        return name
+    rows = await volume_calls.list_volumes(docker, {"label": owner_filter(principal)})
+    if name not in {row.get("Name") for row in rows}:
+        raise NotFound(f"No such volume: {name}")
+    return name
+
+
+async def resolve_owned_network(docker: aiodocker.Docker, principal: Principal, ref: str) -> str:
+    """The network ``ref`` names (id, name or id prefix), if this key may touch it; else 404."""
+    if not principal.owns_only:
+        return ref
+    rows = await network_calls.list_networks(docker, {"label": owner_filter(principal)})
+    found = match_ref(({"Id": row.get("Id"), "Names": [row.get("Name")]} for row in rows), ref)
+    if found is None:
+        raise NotFound(f"No such network: {ref}")
+    return found

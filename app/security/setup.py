@@ -37,7 +37,15 @@ def install_security(app: FastAPI, settings: Settings) -> None:
 
 def announce_first_key(app: FastAPI) -> None:
     """On a first start with no keys, mint an admin key and print it once (stdout, not the log)."""
-    token = ensure_first_key(app.state.keys)
+    try:
+        token = ensure_first_key(app.state.keys)
+    except OSError as exc:
+        # A read-only keys file (a Kubernetes Secret, say) that holds no key: serve anyway, so
+        # the probes answer and the operator sees why every /v1 call is refused.
+        log.error(
+            "no API keys, and the keys file cannot be written (%s): every /v1 call is 401", exc
+        )
+        return
     if token is None:
         return
     sys.stdout.write(

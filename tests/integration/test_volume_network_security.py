@@ -63,3 +63,49 @@ async def test_clients_may_not_set_reserved_labels_on_volumes_or_networks(
     volume = await api.post("/v1/volumes", json={"name": unique_name("v"), "labels": forged})
     network = await api.post("/v1/networks", json={"name": unique_name("n"), "labels": forged})
     assert volume.status_code == network.status_code == 422
+
+
+async def test_scope_own_keys_cannot_touch_foreign_volumes_or_networks(
+    client_for: ClientFactory, docker: aiodocker.Docker
+) -> None:
+    owner = await client_for("admin", scope="own")
+    stranger = await client_for("admin", scope="own")
+    volume, network = unique_name("v"), unique_name("n")
+    assert (
+        await owner.post("/v1/volumes", json={"name": volume, "labels": run_labels()})
+    ).status_code == 201
+    made = await owner.post("/v1/networks", json={"name": network, "labels": run_labels()})
+    assert made.status_code == 201
+    network_id = made.json()["id"]
+    container = await owner.post(
+        "/v1/containers",
+        json={"image": "busybox:local", "command": ["true"], "labels": run_labels()},
+    )
+    container_id = container.json()["id"]
+
+    for method, path, body in [
+        ("GET", f"/v1/volumes/{volume}", None),
+        ("DELETE", f"/v1/volumes/{volume}", None),
+        ("GET", f"/v1/networks/{network}", None),
+        ("GET", f"/v1/networks/{network_id[:12]}", None),
+        ("DELETE", f"/v1/networks/{network_id}", None),
+        ("POST", f"/v1/networks/{network}/connect", {"container": container_id}),
+    ]:
+        response = await stranger.request(method, path, json=body)
+        assert response.status_code == 404, (method, path, response.text)
+    # Its own network, but the owner's container: still refused.
+    own_net = await stranger.post(
+        "/v1/networks", json={"name": unique_name("n"), "labels": run_labels()}
+    )
+    pulled = await stranger.post(
+        f"/v1/networks/{own_net.json()['id']}/connect", json={"container": container_id}
+    )
+    assert pulled.status_code == 404
+    # Prunes of a scope-own key never reach what others own.
+    await stranger.post("/v1/volumes/prune")
+    await stranger.post("/v1/networks/prune")
+    assert (await docker._query_json(f"volumes/{volume}"))["Name"] == volume
+    assert (await docker._query_json(f"networks/{network_id}"))["Id"] == network_id
+    # The owner still can.
+    assert (await owner.get(f"/v1/volumes/{volume}")).status_code == 200
+    assert (await owner.get(f"/v1/networks/{network}")).status_code == 200

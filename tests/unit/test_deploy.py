@@ -156,6 +156,10 @@ def test_kubernetes_manifests_hang_together() -> None:
         objects["Secret"]["metadata"]["name"]
     ]
     assert all(n in mounts for n in secret_volumes), "the keys Secret is mounted"
+    # The service reads its keys from that Secret, and writes its audit trail where it may.
+    assert env["DOCKYARD_KEYS_FILE"].startswith(mounts[secret_volumes[0]] + "/")
+    audit_dir = env["DOCKYARD_AUDIT_FILE"].rsplit("/", 1)[0]
+    assert "emptyDir" in volumes[next(n for n, path in mounts.items() if path == audit_dir)]
 
     service = objects["Service"]["spec"]
     assert service["selector"].items() <= pod["metadata"]["labels"].items()
