@@ -7,6 +7,7 @@ from typing import Annotated
 import aiodocker
 from fastapi import Depends, Header, Request
 
+from app.coalesce import Coalescer
 from app.engine.client import EngineClient
 from app.events import EventHub
 from app.health import HealthMonitor
@@ -131,3 +132,11 @@ async def get_event_hub(request: Request) -> EventHub:
 StreamDockerDep = Annotated[aiodocker.Docker, Depends(get_stream_docker)]
 StreamsDep = Annotated[StreamRegistry, Depends(get_streams)]
 EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
+
+
+async def get_list_coalescer(request: Request) -> Coalescer[bytes]:
+    shared: Coalescer[bytes] = request.app.state.container_lists
+    return shared
+
+
+ListCoalescerDep = Annotated[Coalescer[bytes], Depends(get_list_coalescer)]

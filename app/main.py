@@ -7,6 +7,7 @@ from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 
 from app.access import AccessMiddleware
+from app.coalesce import Coalescer
 from app.errors import install_error_handlers
 from app.idempotency import IdempotencyMiddleware
 from app.lifespan import lifespan
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
+    app.state.container_lists = Coalescer[bytes]()
     # Per app, not prometheus_client's global: several apps (tests) may live in one process.
     app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     install_error_handlers(app)

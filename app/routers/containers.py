@@ -14,6 +14,7 @@ from app.deps import (
     DockerDep,
     HealthMonitorDep,
     IdempotencyKey,
+    ListCoalescerDep,
     OwnedContainerRef,
     SettingsDep,
     StreamDockerDep,
@@ -66,25 +67,35 @@ async def list_containers(
     docker: DockerDep,
     caller: CurrentKey,
     monitor: HealthMonitorDep,
+    shared: ListCoalescerDep,
     all: Annotated[bool, Query(description="Include stopped containers")] = False,
     label: LabelFilter = None,
     status: Annotated[ContainerStatus | None, Query()] = None,
     name: Annotated[str | None, Query(max_length=256)] = None,
     ancestor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
-    """List containers (running only unless ``all``), filtered by labels, status, name, image."""
+    """List containers (running only unless ``all``), filtered by labels, status, name, image.
+
+    Identical lists that arrive together share one engine call begun after all of them arrived
+    (see app.coalesce), so a burst costs the engine one list and no answer is stale.
+    """
     # A scope-own key's filter goes to the engine, so foreign rows never leave it.
     labels = [*(label or []), *owner_filter(caller)]
-    rows = await containers.list_containers(
-        docker,
-        all=all,
-        labels=labels,
-        status=status,
-        name=name,
-        ancestor=ancestor,
-        health=monitor.cache.health_of,
-    )
-    return Response(json.dumps(rows, separators=(",", ":")), media_type="application/json")
+
+    async def fetch() -> bytes:
+        rows = await containers.list_containers(
+            docker,
+            all=all,
+            labels=labels,
+            status=status,
+            name=name,
+            ancestor=ancestor,
+            health=monitor.cache.health_of,
+        )
+        return json.dumps(rows, separators=(",", ":")).encode()
+
+    key = (all, tuple(sorted(labels)), status, name, ancestor)
+    return Response(await shared.run(key, fetch), media_type="application/json")
 
 
 @router.post(

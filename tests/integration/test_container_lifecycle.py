@@ -228,3 +228,33 @@ async def test_ambiguous_id_prefix_is_409(api: httpx.AsyncClient) -> None:
     # another test's container may share the prefix too: that is still ambiguous
     assert response.status_code == 409
     assert "Multiple IDs" in response.json()["detail"]
+
+
+async def test_shared_lists_are_never_stale(api: httpx.AsyncClient) -> None:
+    """Lists are coalesced under load, yet a list sent after a create returned always has it."""
+    group = unique_name("burst")
+    params = {"all": "true", "label": f"group={group}"}
+    stop = asyncio.Event()
+    served = 0
+
+    async def background_lists() -> None:
+        nonlocal served
+        while not stop.is_set():
+            assert (await api.get("/v1/containers", params=params)).status_code == 200
+            served += 1
+
+    # Keep identical lists in flight the whole time, so every new one can share a call.
+    load = [asyncio.create_task(background_lists()) for _ in range(8)]
+    try:
+        made = []
+        for _ in range(5):
+            created = await api.post(
+                "/v1/containers", json=spec(command=["true"], labels={"group": group})
+            )
+            made.append(created.json()["id"])
+            listed = await api.get("/v1/containers", params=params)
+            assert set(made) <= {row["id"] for row in listed.json()}
+    finally:
+        stop.set()
+        await asyncio.gather(*load)
+    assert served > 0
