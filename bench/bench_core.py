@@ -16,7 +16,7 @@ from typing import Any
 import aiodocker
 import aiohttp
 
-from bench.common import ENGINE_URL, bench_key, report, service, timed
+from bench.common import ENGINE_URL, bench_key, percentile, report, service, timed
 
 CONTAINERS = 50
 REPEAT = 300
@@ -115,6 +115,16 @@ async def main() -> None:
                     "inspect",
                     await timed(service_inspect, REPEAT),
                     await timed(engine_inspect, REPEAT),
+                )
+
+                async def livez() -> None:
+                    async with client.get("/livez") as response:
+                        await checked(response)
+
+                floor = await timed(livez, REPEAT)
+                print(
+                    f"{'HTTP floor (GET /livez)':<28} service p50 {percentile(floor, 0.5):7.2f} ms"
+                    "  (any round trip through uvicorn, before an engine call)"
                 )
                 report(
                     "create+start+remove",
