@@ -36,10 +36,6 @@ SSE_CONTENT: dict[str, Any] = {
 }
 
 
-def wants_event_stream(accept: str | None) -> bool:
-    return "text/event-stream" in (accept or "")
-
-
 def _error_event(problem: Problem, instance: str) -> ServerSentEvent:
     return ServerSentEvent(event="error", data=_json(problem.document(instance)))
 

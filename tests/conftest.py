@@ -14,7 +14,7 @@ import pytest
 from app.main import create_app
 from app.security.keys import KeyStore
 from app.settings import Settings
-from tests.support import LiveServer, engine_url, remove_run_objects
+from tests.support import LiveServer, engine_url, remove_run_objects, spec
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -118,3 +118,12 @@ async def client_for(server: LiveServer, keys: KeyStore) -> AsyncIterator[Client
             return await stack.enter_async_context(client)
 
         yield make
+
+
+@pytest.fixture
+async def quiet(api: httpx.AsyncClient) -> str:
+    """A running container that prints nothing: its follow streams stay open and idle."""
+    body = spec(network="none", command=["sleep", "600"])
+    response = await api.post("/v1/containers", params={"start": "true"}, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])

@@ -14,15 +14,12 @@ from app.deps import AuditLogDep, StreamsDep
 from app.errors import problem_body
 from app.schemas.problem import problems
 from app.security.audit import AuditLog, AuditRecord, matches
+from app.sse import wants_sse
 
 router = APIRouter(prefix="/v1/audit", tags=["security"])
 
 HEARTBEAT_SECONDS = 15
 RETRY_MS = 3000
-
-
-def _wants_events(request: Request) -> bool:
-    return "text/event-stream" in request.headers.get("accept", "")
 
 
 @router.get(
@@ -49,7 +46,7 @@ async def list_audit(
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> Any:
     """Audit records, oldest first (admin). ``Accept: text/event-stream`` follows new ones."""
-    if not _wants_events(request):
+    if not wants_sse(request.headers.get("accept")):
         return audit.read(key_id=key, action=action, since=since, until=until, limit=limit)
     ticket = streams.acquire()
     filters = {"key_id": key, "action": action, "since": since, "until": until}

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.deps import DockerDep, SettingsDep, StreamsDep
-from app.progress_sse import SSE_CONTENT, TransferEventStream, wants_event_stream
+from app.progress_sse import SSE_CONTENT, TransferEventStream
 from app.routers.containers import LabelFilter
 from app.schemas.images import (
     BuildOptions,
@@ -27,7 +27,7 @@ from app.schemas.media import require_tar, tar_request_body
 from app.schemas.problem import problems
 from app.services import images
 from app.services.images import Transfer
-from app.sse import StreamRegistry
+from app.sse import StreamRegistry, wants_sse
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
@@ -44,7 +44,7 @@ async def _answer(
     request: Request, transfer: Transfer, docker: DockerDep, streams: StreamRegistry
 ) -> Image | Response:
     """SSE when the client asks for it, else wait for the end and return the image."""
-    if wants_event_stream(request.headers.get("accept")):
+    if wants_sse(request.headers.get("accept")):
         try:
             ticket = streams.acquire()
         except BaseException:

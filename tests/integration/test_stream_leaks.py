@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack
 
 import aiodocker
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from app.engine.client import EngineClient
@@ -25,14 +24,6 @@ def pools(server: LiveServer) -> tuple[EngineClient, EngineClient]:
     app = server.server.config.app
     assert isinstance(app, FastAPI)
     return app.state.engine, app.state.stream_engine
-
-
-@pytest.fixture
-async def quiet(api: httpx.AsyncClient) -> str:
-    body = spec(network="none", command=["sleep", "600"])
-    response = await api.post("/v1/containers", params={"start": "true"}, json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 async def test_dropped_followers_release_every_engine_connection(

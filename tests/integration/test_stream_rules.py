@@ -21,15 +21,6 @@ SSE = {"Accept": "text/event-stream"}
 
 
 @pytest.fixture
-async def quiet(api: httpx.AsyncClient) -> str:
-    """A running container that prints nothing: its follow streams stay open and idle."""
-    body = spec(network="none", command=["sleep", "600"])
-    response = await api.post("/v1/containers", params={"start": "true"}, json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-@pytest.fixture
 async def small(settings: Settings) -> AsyncIterator[str]:
     """A server (same keys) allowing two streams, with a fast heartbeat."""
     limited = settings.model_copy(update={"max_streams": 2, "sse_heartbeat_seconds": 0.2})
