@@ -68,5 +68,5 @@ USER ${APP_UID}
 EXPOSE 8000
 # No curl in the image: the check is Python, and follows DOCKYARD_HOST/DOCKYARD_PORT.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["python", "-m", "app.healthcheck"]
+    CMD ["python", "-m", "app.cli.healthcheck"]
 ENTRYPOINT ["python", "-m", "app"]

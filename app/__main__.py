@@ -12,11 +12,12 @@ from app.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["keys"]:
-        from app.security.cli import main as keys_main
+        from app.cli.keys import main as keys_main
 
         return keys_main(args[1:])
     settings = Settings()
-    # log_config=None: app.logs configures logging (JSON, request ids); access lines come from
+    # log_config=None: app.observability.log_config configures logging (JSON, request ids);
+    # access lines come from
     # AccessMiddleware, so uvicorn's own access log is off.
     uvicorn.run(
         "app.main:app",

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
-from app.request_id import current_request_id
+from app.http.request_id import current_request_id
 
 PROBLEM_BASE = "https://dockyard.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"

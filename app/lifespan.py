@@ -13,7 +13,7 @@ from app.health import HealthCache, HealthMonitor
 from app.health.metrics import HealthCollector
 from app.security.setup import announce_first_key
 from app.settings import Settings
-from app.streaming import stream_services
+from app.streams.engine_pool import stream_services
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,12 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 
-from app.access import AccessMiddleware
-from app.coalesce import Coalescer
 from app.errors import install_error_handlers
-from app.idempotency import IdempotencyMiddleware
+from app.http.access import AccessMiddleware
+from app.http.idempotency import IdempotencyMiddleware
+from app.http.request_id import RequestContextMiddleware
 from app.lifespan import lifespan
-from app.logs import configure_logging
-from app.request_id import RequestContextMiddleware
+from app.observability.log_config import configure_logging
 from app.routers import (
     audit,
     containers,
@@ -28,6 +27,7 @@ from app.routers import (
 )
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
+from app.services.coalesce import Coalescer
 from app.settings import Settings
 
 

@@ -14,7 +14,7 @@ import time
 import httpx
 from fastapi import FastAPI
 
-from app.access import AccessMiddleware
+from app.http.access import AccessMiddleware
 from app.main import create_app
 from app.settings import Settings
 from tests.support import LiveServer

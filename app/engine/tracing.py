@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import aiohttp
 
-from app.metrics import ENGINE_DURATION, ENGINE_ERRORS, ENGINE_REQUESTS
+from app.observability.metrics import ENGINE_DURATION, ENGINE_ERRORS, ENGINE_REQUESTS
 
 _VERSION = re.compile(r"^v\d+\.\d+$")
 # Path segments under these collections that are operations, not object names.

@@ -14,7 +14,7 @@ from app.deps import AuditLogDep, StreamsDep
 from app.errors import problem_body
 from app.schemas.problem import problems
 from app.security.audit import AuditLog, AuditRecord, matches
-from app.sse import wants_sse
+from app.streams.sse import wants_sse
 
 router = APIRouter(prefix="/v1/audit", tags=["security"])
 

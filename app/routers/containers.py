@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
-from app import sse
 from app.deps import (
     CurrentKey,
     DockerDep,
@@ -20,6 +19,7 @@ from app.deps import (
     StreamDockerDep,
     StreamsDep,
 )
+from app.engine.upstream import UpstreamResponse
 from app.routers import run_stream
 from app.schemas.containers import (
     Container,
@@ -40,7 +40,7 @@ from app.security.guard import admit_container
 from app.security.ownership import owner_filter
 from app.security.redact import container_for
 from app.services import archive, containers, health, run
-from app.upstream import UpstreamResponse
+from app.streams import sse
 
 router = APIRouter(prefix="/v1/containers", tags=["containers"])
 
@@ -77,7 +77,7 @@ async def list_containers(
     """List containers (running only unless ``all``), filtered by labels, status, name, image.
 
     Identical lists that arrive together share one engine call begun after all of them arrived
-    (see app.coalesce), so a burst costs the engine one list and no answer is stale.
+    (see app.services.coalesce), so a burst costs the engine one list and no answer is stale.
     """
     # A scope-own key's filter goes to the engine, so foreign rows never leave it.
     labels = [*(label or []), *owner_filter(caller)]

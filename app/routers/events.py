@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import StringConstraints
 
-from app import sse
 from app.deps import CurrentKey, EventHubDep, SettingsDep, StreamDockerDep, StreamsDep
 from app.errors import BadRequest
 from app.schemas.problem import problems
 from app.security.ownership import owner_filter
 from app.services import events
 from app.services.log_lines import time_param
+from app.streams import sse
 
 router = APIRouter(prefix="/v1", tags=["events"])
 

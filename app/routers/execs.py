@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app import sse
 from app.deps import (
     CurrentKey,
     DockerDep,
@@ -19,6 +18,7 @@ from app.schemas.streams import ExecInfo, ExecResult, ExecSpec, ExecStarted
 from app.security.guard import admit_exec
 from app.security.ownership import resolve_owned
 from app.services import execs
+from app.streams import sse
 
 router = APIRouter(prefix="/v1", tags=["execs"])
 

@@ -17,7 +17,7 @@ from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
 from app.security.ownership import owner_filter
 from app.services import health
-from app.sse import TicketedEventSource
+from app.streams.sse import TicketedEventSource
 
 router = APIRouter(tags=["health"])
 

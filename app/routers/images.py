@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.deps import DockerDep, SettingsDep, StreamsDep
-from app.progress_sse import SSE_CONTENT, TransferEventStream
 from app.routers.containers import LabelFilter
 from app.schemas.images import (
     BuildOptions,
@@ -27,7 +26,8 @@ from app.schemas.media import require_tar, tar_request_body
 from app.schemas.problem import problems
 from app.services import images
 from app.services.images import Transfer
-from app.sse import StreamRegistry, wants_sse
+from app.streams.progress import SSE_CONTENT, TransferEventStream
+from app.streams.sse import StreamRegistry, wants_sse
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 

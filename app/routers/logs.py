@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app import sse
 from app.deps import OwnedContainerRef, SettingsDep, StreamDockerDep, StreamsDep
 from app.errors import BadRequest, Unprocessable
 from app.schemas.problem import problems
 from app.schemas.streams import ContainerStats, LogLine
 from app.services import logs, stats
 from app.services.log_lines import ResumePoint, time_param
+from app.streams import sse
 
 router = APIRouter(prefix="/v1/containers", tags=["streams"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from app.deps import EngineClientDep
-from app.metrics import ENGINE_CONNECTIONS
+from app.observability.metrics import ENGINE_CONNECTIONS
 
 router = APIRouter(tags=["service"])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import aiodocker
 
-from app import sse
 from app.schemas.containers import RunSpec
 from app.services import run
 from app.services.containers import remove_quietly
 from app.services.shielded import shielded
 from app.settings import Settings
+from app.streams import sse
 
 
 async def stream(

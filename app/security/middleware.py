@@ -18,7 +18,7 @@ from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem
-from app.request_id import current_request_id
+from app.http.request_id import current_request_id
 from app.security.audit import AuditLog, AuditNote, AuditRecord, noting
 from app.security.keys import KeyStore
 from app.security.principal import Principal, current_key_id

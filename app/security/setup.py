@@ -12,8 +12,8 @@ from app.errors import PROBLEM_MEDIA_TYPE
 from app.security.audit import AuditLog
 from app.security.keys import KeyStore, ensure_first_key
 from app.security.middleware import PROTECTED_PREFIX, SecurityMiddleware
-from app.security.streams import StreamLimiter
 from app.settings import Settings
+from app.streams.tickets import StreamLimiter
 
 log = logging.getLogger(__name__)
 

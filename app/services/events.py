@@ -12,12 +12,12 @@ from typing import Any
 
 import aiodocker
 
-from app import sse
 from app.engine import monitoring
 from app.errors import Problem
-from app.events import EventHub
 from app.schemas.streams import EngineEvent
 from app.services.log_lines import ns_to_param
+from app.streams import sse
+from app.streams.event_hub import EventHub
 
 JSON = dict[str, Any]
 # Attributes the engine mixes in with a container's labels.

@@ -14,12 +14,12 @@ from typing import Any
 
 import aiodocker
 
-from app import sse
 from app.engine import execs as engine
 from app.engine.frames import Stream, read_frames
 from app.schemas.streams import ExecInfo, ExecResult, ExecSpec
 from app.services.container_config import environment_list
 from app.services.run import CollectedOutput
+from app.streams import sse
 
 _NAMES = {Stream.STDOUT: b"stdout", Stream.STDERR: b"stderr"}
 # After a kill, how long the engine may take to notice the process is gone.

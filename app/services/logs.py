@@ -11,10 +11,10 @@ from typing import Any
 import aiodocker
 from aiodocker.exceptions import DockerError
 
-from app import sse
 from app.engine import containers as engine
 from app.engine.frames import READ_SIZE, FrameParser, Stream
 from app.services.log_lines import LineIds, ResumePoint, Skipper, TtyLines, split_message
+from app.streams import sse
 
 _NAMES = {Stream.STDOUT: b"stdout", Stream.STDERR: b"stderr"}
 Batch = list[tuple[Stream, bytes]]

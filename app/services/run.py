@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import aiodocker
 from aiodocker.exceptions import DockerError
 
-from app import sse
 from app.engine import containers as engine
 from app.engine.frames import Stream, read_frames
 from app.errors import ContainerFailed
@@ -21,6 +20,7 @@ from app.services.containers import remove_quietly
 from app.services.log_lines import LineIds, Skipper
 from app.services.logs import LogTarget, batches, encode_batch
 from app.services.shielded import shielded
+from app.streams import sse
 
 # After a timeout kill, how long to wait for the engine to report the container down.
 _KILL_GRACE_SECONDS = 10.0

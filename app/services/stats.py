@@ -8,10 +8,10 @@ from typing import Any
 
 import aiodocker
 
-from app import sse
 from app.engine import monitoring
 from app.schemas.common import engine_time
 from app.schemas.streams import BlockIoStats, ContainerStats, CpuStats, MemoryStats, NetworkStats
+from app.streams import sse
 
 JSON = dict[str, Any]
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiodocker
 import pytest
 
-from app.openapi import SPEC_PATH
+from app.cli.openapi import SPEC_PATH
 from tests.support import LiveServer, spec, unique_name
 
 PACKAGE = "dockyard_client"

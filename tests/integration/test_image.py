@@ -162,7 +162,7 @@ async def test_image_healthcheck_runs_python_against_livez(
     image = await docker.images.inspect(TAG)
     test = image["Config"]["Healthcheck"]["Test"]
     assert test[0] == "CMD"
-    assert test[1:] == ["python", "-m", "app.healthcheck"]
+    assert test[1:] == ["python", "-m", "app.cli.healthcheck"]
     # Run the image's own check now rather than waiting out its 30 s interval.
     code, output = await exec_output(container, *test[1:])
     assert code == 0, output

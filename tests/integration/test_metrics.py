@@ -12,9 +12,9 @@ import pytest
 from prometheus_client import REGISTRY, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.logs import JsonFormatter
 from app.main import create_app
-from app.metrics import open_stream
+from app.observability.log_config import JsonFormatter
+from app.observability.metrics import open_stream
 from app.settings import Settings
 from tests.support import LiveServer, spec
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.coalesce import Coalescer
+from app.services.coalesce import Coalescer
 
 
 class Engine:

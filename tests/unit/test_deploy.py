@@ -55,7 +55,7 @@ def test_dockerfile_runs_as_non_root_with_a_python_healthcheck_on_livez() -> Non
     assert text.count("\nFROM ") >= 2, "multi-stage"
     assert re.search(r"^USER \$\{APP_UID\}$", text, re.M)
     assert int(dockerfile_arg("APP_UID")) != 0
-    assert dockerfile_healthcheck() == ["python", "-m", "app.healthcheck"]
+    assert dockerfile_healthcheck() == ["python", "-m", "app.cli.healthcheck"]
     assert "/livez" in ROUTES
     assert re.search(rf"^EXPOSE {DEFAULTS.port}$", text, re.M)
     env = dict(re.findall(r"(DOCKYARD_[A-Z_]+)=(\S+)", text))

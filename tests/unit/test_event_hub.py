@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.events import EventHub
 from app.services.events import EventFilter, normalise, sse_events
+from app.streams.event_hub import EventHub
 
 
 def raw(n: int, **attributes: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import pytest
 from app.__main__ import main as cli
 from app.security.keys import KeyStore, ensure_first_key
 from app.security.problems import TooManyStreams
-from app.security.streams import StreamLimiter
 from app.settings import Settings
+from app.streams.tickets import StreamLimiter
 
 
 def test_the_file_holds_hashes_only_with_mode_0600(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.cli.healthcheck import livez_url
 from app.engine.tracing import operation_name
-from app.healthcheck import livez_url
-from app.logs import JsonFormatter, configure_logging
+from app.observability.log_config import JsonFormatter, configure_logging
 from app.settings import Settings
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from app.openapi import SPEC_PATH, current_spec, render
+from app.cli.openapi import SPEC_PATH, current_spec, render
 
 
 def test_committed_spec_matches_the_app() -> None:
     committed = SPEC_PATH.read_text(encoding="utf-8")
     assert committed == render(current_spec()), (
-        "openapi/openapi.json is stale: run `.venv/bin/python -m app.openapi` and commit it"
+        "openapi/openapi.json is stale: run `.venv/bin/python -m app.cli.openapi` and commit it"
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app import sse
 from app.errors import TooManyStreams
 from app.security.principal import current_key_id
 from app.security.problems import TooManyStreams as SecurityTooManyStreams
-from app.security.streams import StreamLimiter
+from app.streams import sse
+from app.streams.tickets import StreamLimiter
 
 
 def test_each_output_line_is_its_own_data_line() -> None:

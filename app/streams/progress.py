@@ -19,7 +19,7 @@ from app.engine.errors import problem_from_exception
 from app.errors import Problem
 from app.schemas.images import LogEvent
 from app.services.images import Transfer
-from app.sse import StreamTicket, TicketedEventSource
+from app.streams.sse import StreamTicket, TicketedEventSource
 
 log = logging.getLogger(__name__)
 

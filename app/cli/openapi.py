@@ -1,4 +1,4 @@
-"""``python -m app.openapi``: write the OpenAPI spec the app generates to openapi/openapi.json."""
+"""``python -m app.cli.openapi``: write the spec the app generates to openapi/openapi.json."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 
 def render(spec: dict[str, Any]) -> str:

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.engine.client import EngineClient
-from app.events import EventHub
 from app.settings import Settings
-from app.sse import StreamRegistry
+from app.streams.event_hub import EventHub
+from app.streams.sse import StreamRegistry
 
 
 @asynccontextmanager

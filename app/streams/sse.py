@@ -25,8 +25,8 @@ from starlette.types import Receive, Scope, Send
 
 from app.errors import EngineFailure, Problem, TooManyStreams
 from app.security.principal import current_key_id
-from app.security.streams import StreamLimiter, StreamSlot
 from app.settings import Settings
+from app.streams.tickets import StreamLimiter, StreamSlot
 
 MEDIA_TYPE = "text/event-stream"
 RETRY_MS = 3000

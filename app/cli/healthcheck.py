@@ -1,4 +1,4 @@
-"""``python -m app.healthcheck``: exit 0 when this server's /livez answers (the HEALTHCHECK)."""
+"""``python -m app.cli.healthcheck``: exit 0 when this server's /livez answers (the HEALTHCHECK)."""
 
 from __future__ import annotations
 

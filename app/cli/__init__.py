@@ -1,0 +1,1 @@
+"""Command-line entry points: keys, the container health check, the OpenAPI writer."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing around the routers: request ids, access log, idempotency, error rendering."""

@@ -1,0 +1,1 @@
+"""Streams: the SSE format, stream limits and tickets, stream responses, fan-out hubs."""
