@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,8 +10,7 @@ from fastapi import APIRouter, Query, Request
 from app.deps import AuditLogDep, SettingsDep, StreamsDep
 from app.schemas.problem import problems
 from app.security.audit import AuditRecord, matches
-from app.streams.hub import Subscription
-from app.streams.responses import stream_response
+from app.streams.responses import subscription_stream
 from app.streams.sse import Event, wants_sse
 
 router = APIRouter(prefix="/v1/audit", tags=["security"])
@@ -46,25 +44,12 @@ async def list_audit(
     if not wants_sse(request.headers.get("accept")):
         return audit.read(key_id=key, action=action, since=since, until=until, limit=limit)
     ticket = streams.acquire("audit")
-    # Subscribed before the response starts: a reader that has ``retry:`` misses nothing later.
-    subscription = audit.subscribe()
-    filters = {"key_id": key, "action": action, "since": since, "until": until}
-    return stream_response(
-        _follow(subscription, filters),
-        ticket=ticket,
-        settings=settings,
-        instance=request.url.path,
-        cleanup=subscription.close,
+
+    def render(entry: AuditRecord) -> Event | None:
+        if not matches(entry, key_id=key, action=action, since=since, until=until):
+            return None
+        return Event("audit", entry.model_dump_json())
+
+    return subscription_stream(
+        audit.subscribe(), render, ticket=ticket, settings=settings, instance=request.url.path
     )
-
-
-async def _follow(
-    subscription: Subscription[AuditRecord], filters: dict[str, Any]
-) -> AsyncIterator[Event]:
-    try:
-        while True:
-            entry = await subscription.get()
-            if matches(entry, **filters):
-                yield Event("audit", entry.model_dump_json())
-    finally:
-        subscription.close()

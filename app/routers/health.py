@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,8 +14,7 @@ from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
 from app.security.ownership import owner_filter
 from app.services import health
-from app.streams.hub import Subscription
-from app.streams.responses import EventStream, stream_response
+from app.streams.responses import EventStream, subscription_stream
 from app.streams.sse import Event
 
 router = APIRouter(tags=["health"])
@@ -78,15 +77,18 @@ async def health_events(
     owner = owner_filter(caller)
     visible = (lambda _id: True) if not owner else _owned_by(monitor.cache, owner[0])
     ticket = streams.acquire("health")
-    # Subscribed before the response starts: a client that has read ``retry:`` misses no
-    # later transition.
-    subscription = monitor.cache.subscribe(settings.health_events_queue)
-    return stream_response(
-        _transitions(subscription, visible),
+
+    def render(transition: HealthTransition) -> Event | None:
+        if not visible(transition.container_id):
+            return None
+        return Event("health", transition.model_dump_json(by_alias=True))
+
+    return subscription_stream(
+        monitor.cache.subscribe(settings.health_events_queue),
+        render,
         ticket=ticket,
         settings=settings,
         instance=request.url.path,
-        cleanup=subscription.close,
     )
 
 
@@ -99,15 +101,3 @@ def _owned_by(cache: HealthCache, owner_label: str) -> Callable[[str], bool]:
         return entry is not None and entry.snap.labels.get(key) == value
 
     return visible
-
-
-async def _transitions(
-    subscription: Subscription[HealthTransition], visible: Callable[[str], bool]
-) -> AsyncIterator[Event]:
-    try:
-        while True:
-            transition = await subscription.get()
-            if visible(transition.container_id):
-                yield Event("health", transition.model_dump_json(by_alias=True))
-    finally:
-        subscription.close()

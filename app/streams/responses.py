@@ -14,6 +14,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -24,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from app.http.problem_responses import stream_failure
 from app.settings import Settings
 from app.streams import sse
+from app.streams.hub import Subscription
 from app.streams.tickets import StreamTicket
 
 RETRY_MS = 3000
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 Cleanup = Callable[[], Awaitable[None] | None]
 Source = AsyncIterator[bytes | sse.Event]
+T = TypeVar("T")
 
 
 async def _close_quietly(iterator: AsyncIterator[object]) -> None:
@@ -148,6 +151,40 @@ def stream_response(
         heartbeat=settings.sse_heartbeat_seconds,
         send_timeout=settings.stream_send_timeout,
         shutdown_grace=settings.stream_shutdown_grace,
+    )
+
+
+async def _rendered(
+    subscription: Subscription[T], render: Callable[[T], sse.Event | None]
+) -> AsyncIterator[sse.Event]:
+    try:
+        while True:
+            event = render(await subscription.get())
+            if event is not None:
+                yield event
+    finally:
+        subscription.close()
+
+
+def subscription_stream(
+    subscription: Subscription[T],
+    render: Callable[[T], sse.Event | None],
+    *,
+    ticket: StreamTicket,
+    settings: Settings,
+    instance: str,
+) -> EventStream:
+    """An SSE response that follows a fan-out subscription; ``render`` skips a value with None.
+
+    Subscribe before calling this (before the response starts): a client that has read
+    ``retry:`` then misses no later value. A reader that falls behind gets ``event: error``.
+    """
+    return stream_response(
+        _rendered(subscription, render),
+        ticket=ticket,
+        settings=settings,
+        instance=instance,
+        cleanup=subscription.close,
     )
 
 
