@@ -16,6 +16,7 @@ from app.problems import (
     EngineUnavailable,
     NotFound,
     Problem,
+    Unprocessable,
 )
 
 UNREACHABLE = 900  # aiodocker's status for "could not connect"
@@ -23,18 +24,29 @@ UNREACHABLE = 900  # aiodocker's status for "could not connect"
 # What the engine layer raises; the HTTP layer renders each through problem_from_exception.
 ENGINE_EXCEPTIONS: tuple[type[Exception], ...] = (DockerError, TimeoutError, aiohttp.ClientError)
 
-# The engine answers 500 for some failures that are the caller's conflict, not the engine's.
-_CONFLICT_HINTS = (
-    "port is already allocated",
-    "address already in use",
-    "is already in use",
-)
 # An id prefix that names more than one object is a conflict whatever status the engine gives
 # it (500 for containers, 400 "network ... is ambiguous" for networks): one answer, 409.
 _AMBIGUOUS_HINTS = ("Multiple IDs found", "is ambiguous", "ambiguous digest")
 
-# ... and some that are the caller's bad input.
-_BAD_REQUEST_HINTS = ("Cannot locate specified Dockerfile",)
+# The engine answers 500 for many failures the caller can fix; its message says which. The one
+# table of those (checked in order, after the engine's own 4xx statuses): never a 5xx for
+# something the client can fix.
+_CLIENT_ERRORS: tuple[tuple[str, type[Problem]], ...] = (
+    # A resource in the wrong state, or in use.
+    ("port is already allocated", Conflict),
+    ("address already in use", Conflict),
+    ("is already in use", Conflict),
+    ("is not paused", Conflict),  # unpause
+    ("is already paused", Conflict),  # pause
+    ("is not running", Conflict),  # pause, exec, kill
+    ("is paused", Conflict),  # stop, kill, exec of a paused container
+    ("is not connected to", Conflict),  # network disconnect
+    # Input the engine could not use.
+    ("Cannot locate specified Dockerfile", BadRequest),
+    ("Error processing tar file", BadRequest),  # a tar body that is not one
+    ("invalid --security-opt", Unprocessable),
+    ("failed to parse value as time or duration", Unprocessable),  # prune until
+)
 
 
 def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem:
@@ -60,10 +72,9 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
         # network's pool, removing a predefined network): a conflict with what exists, not an
         # authorisation failure of ours.
         return Conflict(message)
-    if any(hint in message for hint in _BAD_REQUEST_HINTS):
-        return BadRequest(message)
-    if any(hint in message for hint in _CONFLICT_HINTS):
-        return Conflict(message)
+    for hint, problem in _CLIENT_ERRORS:
+        if hint in message:
+            return problem(message)
     return EngineFailure(message, engine_status=status)
 
 

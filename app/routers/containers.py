@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import StringConstraints
 
 from app.deps import (
     CurrentKey,
@@ -20,6 +19,8 @@ from app.deps import (
     StreamsDep,
 )
 from app.engine.upstream import UpstreamResponse
+from app.http.negotiation import JSON, SSE, negotiate
+from app.http.params import LabelFilter, time_query
 from app.routers import run_stream
 from app.schemas.containers import (
     Container,
@@ -34,23 +35,18 @@ from app.schemas.containers import (
 )
 from app.schemas.health import HealthStatus
 from app.schemas.media import require_tar, tar_request_body, tar_response
-from app.schemas.problem import problems
+from app.schemas.problem import located, problems
+from app.schemas.stream_events import OUTPUT, sse_content
 from app.security.audit import note_target
 from app.security.guard import admit_container
 from app.security.ownership import owner_filter
 from app.security.redact import container_for
 from app.services import archive, containers, health, run
-from app.streams import sse
 
 router = APIRouter(prefix="/v1/containers", tags=["containers"])
 
 ContainerStatus = Literal[
     "created", "restarting", "running", "removing", "paused", "exited", "dead"
-]
-LabelSelector = Annotated[str, StringConstraints(pattern=r"^[^=\s][^=]*(=.*)?$", max_length=512)]
-LabelFilter = Annotated[
-    list[LabelSelector] | None,
-    Query(description="Label filter 'key' or 'key=value'; repeat for AND"),
 ]
 GraceSeconds = Annotated[
     int | None,
@@ -102,10 +98,11 @@ async def list_containers(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=Container,
-    responses=problems(400, 403, 404, 409),
+    responses={**located("The container, at Location"), **problems(400, 403, 404, 409)},
 )
 async def create_container(
     spec: ContainerSpec,
+    response: Response,
     docker: DockerDep,
     settings: SettingsDep,
     caller: CurrentKey,
@@ -122,6 +119,7 @@ async def create_container(
         docker, spec, start=start, default_host_ip=settings.publish_host_ip
     )
     note_target(created.id)
+    response.headers["Location"] = f"{router.prefix}/{created.id}"
     return container_for(created, caller)
 
 
@@ -129,8 +127,11 @@ async def create_container(
     "/run",
     response_model=RunResult,
     responses={
-        200: sse.sse_content("The result, or as SSE: output events, then end"),
-        **problems(400, 403, 404, 409, 429),
+        200: sse_content(
+            "The result, or under Accept: text/event-stream its output as it happens, then end",
+            *OUTPUT,
+        ),
+        **problems(400, 403, 404, 406, 409, 429),
     },
 )
 async def run_container(
@@ -149,7 +150,7 @@ async def run_container(
     With ``Accept: text/event-stream`` the output streams as it happens, then ``end``.
     """
     spec = await admit_container(docker, spec, caller, settings)
-    if sse.wants_sse(request.headers.get("accept")):
+    if negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
         return await run_stream.stream(stream_docker, spec, streams, settings, request.url.path)
     result = await run.run(
         docker,
@@ -168,12 +169,17 @@ async def prune_containers(
     caller: CurrentKey,
     label: LabelFilter = None,
     until: Annotated[
-        str | None, Query(description="Only containers created before this time", max_length=64)
+        str | None,
+        Query(
+            description="Only containers created before this time: RFC 3339, unix seconds, "
+            "or a duration ago ('10m')",
+            max_length=64,
+        ),
     ] = None,
 ) -> PruneResult:
     """Remove stopped containers (optionally only those with these labels)."""
     labels = [*(label or []), *owner_filter(caller)]
-    return await containers.prune(docker, labels=labels, until=until)
+    return await containers.prune(docker, labels=labels, until=time_query("until", until))
 
 
 @router.get("/{ref}", response_model=Container, responses=problems(404, 409))
@@ -298,7 +304,7 @@ async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[F
     status_code=status.HTTP_200_OK,
     responses={
         200: tar_response("A tar archive of the path (sent as application/x-tar)"),
-        **problems(400, 404),
+        **problems(400, 404, 409, 429),
     },
 )
 async def get_archive(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.deps import CurrentKey, DockerDep, IdempotencyKey, OwnedNetworkRef
-from app.routers.containers import LabelFilter
+from app.http.params import LabelFilter
 from app.schemas.networks import (
     ConnectSpec,
     DisconnectSpec,
@@ -16,14 +16,14 @@ from app.schemas.networks import (
     NetworkSpec,
     NetworkSummary,
 )
-from app.schemas.problem import problems
+from app.schemas.problem import located, problems
 from app.security.ownership import (
     owner_filter,
     owner_labels,
     reject_reserved_labels,
     resolve_owned,
 )
-from app.services import networks
+from app.services import drivers, networks
 
 router = APIRouter(prefix="/v1/networks", tags=["networks"])
 
@@ -41,10 +41,14 @@ async def list_networks(
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=Network, responses=problems(400, 409)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Network,
+    responses={**located("The network, at Location"), **problems(400, 409)},
 )
 async def create_network(
     spec: NetworkSpec,
+    response: Response,
     docker: DockerDep,
     caller: CurrentKey,
     idempotency_key: IdempotencyKey = None,
@@ -54,8 +58,13 @@ async def create_network(
     The network carries its creator's owner label.
     """
     reject_reserved_labels(spec.labels)
+    await drivers.require(docker, "Network", spec.driver, "driver")
+    if spec.ipam is not None:
+        await drivers.require_ipam(docker, spec.ipam.driver)
     owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
-    return await networks.create(docker, owned)
+    created = await networks.create(docker, owned)
+    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    return created
 
 
 @router.post("/prune", response_model=NetworkPruneResult, responses=problems())

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app.deps import CurrentKey, DockerDep, IdempotencyKey, OwnedVolumeName, SettingsDep
-from app.routers.containers import LabelFilter
-from app.schemas.problem import problems
+from app.http.params import LabelFilter
+from app.schemas.problem import located, problems
 from app.schemas.volumes import ObjectName, Volume, VolumePruneResult, VolumeSpec
 from app.security.guard import admit_volume
 from app.security.ownership import owner_filter, owner_labels, reject_reserved_labels
-from app.services import volumes
+from app.services import drivers, volumes
 
 router = APIRouter(prefix="/v1/volumes", tags=["volumes"])
 
@@ -28,10 +28,14 @@ async def list_volumes(
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=Volume, responses=problems(400, 409)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Volume,
+    responses={**located("The volume, at Location"), **problems(400, 409)},
 )
 async def create_volume(
     spec: VolumeSpec,
+    response: Response,
     docker: DockerDep,
     settings: SettingsDep,
     caller: CurrentKey,
@@ -44,8 +48,11 @@ async def create_volume(
     """
     reject_reserved_labels(spec.labels)
     admit_volume(spec.driver, spec.driver_opts, caller, settings)
+    await drivers.require(docker, "Volume", spec.driver, "driver")
     owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
-    return await volumes.create(docker, owned)
+    created = await volumes.create(docker, owned)
+    response.headers["Location"] = f"{router.prefix}/{created.name}"
+    return created
 
 
 @router.post("/prune", response_model=VolumePruneResult, responses=problems())

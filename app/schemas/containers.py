@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import shlex
 from datetime import datetime
@@ -43,6 +44,38 @@ def check_environment(
         if not _ENV_KEY.match(key):
             raise ValueError(f"invalid environment variable name {key!r}")
     return value
+
+
+MAX_STOP_TIMEOUT = 86400
+# systempaths: newer engines only (an older one refuses it, which is 422 too).
+_SECURITY_OPT_KEYS = ("no-new-privileges", "label", "apparmor", "seccomp", "systempaths")
+_GO_BOOLS = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
+
+
+def check_security_opt(entry: str) -> str:
+    """One ``security_opt`` entry the engine will take (it answers 500 to the others)."""
+    if entry in ("no-new-privileges", "disable"):
+        return entry
+    # The engine splits at the first '=' (else the legacy ':'); keys are case-sensitive.
+    sep = "=" if "=" in entry else ":"
+    key, found, value = entry.partition(sep)
+    if not found or key not in _SECURITY_OPT_KEYS:
+        raise ValueError(
+            f"invalid security_opt {entry!r}: use no-new-privileges, label=…, apparmor=…, "
+            "seccomp=… or systempaths=unconfined"
+        )
+    if key == "systempaths" and value != "unconfined":
+        raise ValueError(f"invalid security_opt {entry!r}: systempaths takes only 'unconfined'")
+    if key == "no-new-privileges" and value not in _GO_BOOLS:
+        raise ValueError(f"invalid security_opt {entry!r}: no-new-privileges takes true or false")
+    if key == "seccomp" and value != "unconfined":
+        try:
+            profile = json.loads(value)
+        except ValueError:
+            profile = None
+        if not isinstance(profile, dict):
+            raise ValueError("seccomp takes 'unconfined' or a JSON profile object")
+    return entry
 
 
 def check_absolute_dir(value: str | None) -> str | None:
@@ -222,14 +255,20 @@ class ContainerSpec(StrictModel):
     restart_policy: RestartPolicy | None = None
     auto_remove: bool = False
     stop_signal: str | None = None
-    stop_timeout: Duration | None = None
+    stop_timeout: Duration | None = Field(
+        default=None, description=f"Seconds (at most {MAX_STOP_TIMEOUT}) before SIGKILL on stop"
+    )
     healthcheck: HealthcheckSpec | None = None
     resources: Resources | None = None
     read_only: bool = False
     cap_add: list[NonEmptyStr] = Field(default_factory=list)
     cap_drop: list[NonEmptyStr] = Field(default_factory=list)
     privileged: bool = False
-    security_opt: list[NonEmptyStr] = Field(default_factory=list)
+    security_opt: list[NonEmptyStr] = Field(
+        default_factory=list,
+        description="'no-new-privileges[=bool]', 'label=…', 'apparmor=…', "
+        "'seccomp=unconfined' or 'seccomp=<JSON profile>'",
+    )
     devices: list[str | DeviceMapping] = Field(default_factory=list)
     sysctls: dict[NonEmptyStr, str | int] = Field(default_factory=dict)
     ulimits: list[Ulimit] = Field(default_factory=list)
@@ -260,6 +299,18 @@ class ContainerSpec(StrictModel):
         cls, value: dict[str, Any] | list[str] | None
     ) -> dict[str, Any] | list[str] | None:
         return check_environment(value)
+
+    @field_validator("security_opt")
+    @classmethod
+    def _valid_security_opt(cls, value: list[str]) -> list[str]:
+        return [check_security_opt(entry) for entry in value]
+
+    @field_validator("stop_timeout")
+    @classmethod
+    def _bounded_stop_timeout(cls, value: float | None) -> float | None:
+        if value is not None and value > MAX_STOP_TIMEOUT:
+            raise ValueError(f"stop_timeout is at most {MAX_STOP_TIMEOUT} seconds")
+        return value
 
     @field_validator("ports")
     @classmethod

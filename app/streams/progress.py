@@ -8,22 +8,12 @@ when the source ends, fails or is closed, and by the response's cleanup if it ne
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiodocker
 
 from app.schemas.images import LogEvent
 from app.services.images import Transfer
 from app.streams.sse import Event
-
-# How the SSE routes document their two forms in OpenAPI.
-SSE_CONTENT: dict[str, Any] = {
-    "text/event-stream": {
-        "schema": {"type": "string"},
-        "example": 'event: progress\ndata: {"id": "…", "status": "Pushed", …}\n\n'
-        'event: end\ndata: {"image_id": "sha256:…", "reference": "…", "digest": null}\n\n',
-    }
-}
 
 
 async def transfer_events(transfer: Transfer, docker: aiodocker.Docker) -> AsyncIterator[Event]:

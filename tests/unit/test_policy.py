@@ -234,7 +234,7 @@ CONTROLS: list[tuple[str, dict[str, Any], dict[str, Any], str, set[str]]] = [
     ("seccomp", {"security_opt": ["seccomp=unconfined"]}, {}, "seccomp-unconfined", {B, R}),
     (
         "seccomp-colon-case",
-        {"security_opt": ["Seccomp:Unconfined"]},
+        {"security_opt": ["seccomp:unconfined"]},  # the legacy separator
         {},
         "seccomp-unconfined",
         {B, R},
