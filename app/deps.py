@@ -9,14 +9,14 @@ from fastapi import Depends, Header, Request
 
 from app.engine.client import EngineClient
 from app.health import HealthMonitor
+from app.problems import CHALLENGE, Unauthorized
 from app.security.audit import AuditLog, note_target
 from app.security.ownership import resolve_owned, resolve_owned_network, resolve_owned_volume
 from app.security.principal import Principal
-from app.security.problems import CHALLENGE, Unauthorized
 from app.services.coalesce import Coalescer
 from app.settings import Settings
 from app.streams.event_hub import EventHub
-from app.streams.sse import StreamRegistry
+from app.streams.tickets import StreamRegistry
 
 # Dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` ones in a thread pool,
 # which costs more than the engine call itself on a fast route.

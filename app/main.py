@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 
-from app.errors import install_error_handlers
 from app.http.access import AccessMiddleware
 from app.http.idempotency import IdempotencyMiddleware
+from app.http.problem_responses import install_problem_handlers
 from app.http.request_id import RequestContextMiddleware
 from app.lifespan import lifespan
 from app.observability.log_config import configure_logging
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.container_lists = Coalescer[bytes]()
     # Per app, not prometheus_client's global: several apps (tests) may live in one process.
     app.state.metrics_registry = CollectorRegistry(auto_describe=True)
-    install_error_handlers(app)
+    install_problem_handlers(app)
     # Added last runs first: request id, access log and metrics, the security gate, then
     # idempotency (so only an authenticated, authorised request is stored or replayed).
     app.add_middleware(IdempotencyMiddleware)

@@ -200,6 +200,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Engine events queued per /v1/events client before it is dropped (overflow).",
     )
+    events_backoff_initial: float = Field(
+        default=0.2, gt=0, description="First delay (seconds) before the event hub reconnects."
+    )
+    events_backoff_max: float = Field(
+        default=5.0, gt=0, description="Longest delay (seconds) between event hub reconnects."
+    )
+    stream_retry_after_seconds: int = Field(
+        default=1, ge=1, description="Retry-After sent with 429 when a stream limit is reached."
+    )
     exec_default_timeout: float = Field(
         default=600.0, gt=0, description="Seconds an exec may run when it names no timeout."
     )

@@ -6,10 +6,8 @@ import asyncio
 
 import aiohttp
 from aiodocker.exceptions import DockerError
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from app.errors import (
+from app.problems import (
     BadRequest,
     BuildFailed,
     Conflict,
@@ -18,18 +16,22 @@ from app.errors import (
     EngineUnavailable,
     NotFound,
     Problem,
-    problem_response,
 )
 
 UNREACHABLE = 900  # aiodocker's status for "could not connect"
+
+# What the engine layer raises; the HTTP layer renders each through problem_from_exception.
+ENGINE_EXCEPTIONS: tuple[type[Exception], ...] = (DockerError, TimeoutError, aiohttp.ClientError)
 
 # The engine answers 500 for some failures that are the caller's conflict, not the engine's.
 _CONFLICT_HINTS = (
     "port is already allocated",
     "address already in use",
     "is already in use",
-    "Multiple IDs found",  # an id prefix that names more than one object
 )
+# An id prefix that names more than one object is a conflict whatever status the engine gives
+# it (500 for containers, 400 "network ... is ambiguous" for networks): one answer, 409.
+_AMBIGUOUS_HINTS = ("Multiple IDs found", "is ambiguous", "ambiguous digest")
 
 # ... and some that are the caller's bad input.
 _BAD_REQUEST_HINTS = ("Cannot locate specified Dockerfile",)
@@ -45,6 +47,8 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
             headers={"Retry-After": str(retry_after)},
             engine_message=message,
         )
+    if any(hint in message for hint in _AMBIGUOUS_HINTS):
+        return Conflict(message)
     if status == 404:
         return NotFound(message)
     if status == 409:
@@ -98,16 +102,3 @@ def problem_from_exception(exc: BaseException, retry_after: int = 5) -> Problem 
     if isinstance(exc, aiohttp.ClientError):
         return EngineFailure(f"the Docker engine sent a bad answer: {exc}")
     return None
-
-
-async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
-    settings = getattr(request.app.state, "settings", None)
-    retry_after = settings.retry_after_seconds if settings is not None else 5
-    problem = problem_from_exception(exc, retry_after)
-    assert problem is not None
-    return problem_response(problem, request.url.path)
-
-
-def install_engine_error_handlers(app: FastAPI) -> None:
-    for kind in (DockerError, TimeoutError, aiohttp.ClientError):
-        app.add_exception_handler(kind, _on_engine_error)

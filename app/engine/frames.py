@@ -41,11 +41,6 @@ class FrameParser:
         del self._buffer[:offset]
         return frames
 
-    @property
-    def pending(self) -> int:
-        """Bytes of an incomplete frame still waiting for the rest."""
-        return len(self._buffer)
-
 
 async def read_frames(
     response: aiohttp.ClientResponse, *, tty: bool

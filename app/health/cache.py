@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from app.errors import Conflict
 from app.health.snapshot import Snapshot
+from app.problems import Conflict
 from app.schemas.containers import HealthView
 from app.schemas.health import HealthStatus, HealthTransition
+from app.streams.hub import FanOut, Subscription
 
 _TOMBSTONE_SECONDS = 300.0  # far longer than any inspect can be in flight
 
@@ -54,23 +55,13 @@ class Entry:
         )
 
 
-@dataclass(eq=False)
-class Subscription:
-    """One watcher of transitions: a bounded queue; overflow cuts the watcher off, never blocks.
-
-    ``None`` in the queue means "cut off": the watcher fell ``limit`` transitions behind.
-    """
-
-    limit: int
-    queue: asyncio.Queue[HealthTransition | None] = field(default_factory=asyncio.Queue)
-
-
 class HealthCache:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
         self._tombstones: dict[str, float] = {}
         self._signals: dict[str, asyncio.Event] = {}
-        self._subscribers: set[Subscription] = set()
+        # Transitions to watchers; a watcher too far behind is cut off, never waited for.
+        self._transitions = FanOut[HealthTransition](buffer_size=256)
 
     # ------------------------------------------------------------------ reads
 
@@ -139,7 +130,7 @@ class HealthCache:
             last_output=snap.last_output,
             at=now,
         )
-        self._publish(transition)
+        self._transitions.publish(transition)
         return transition
 
     def confirm(self, container_id: str, issued: float) -> None:
@@ -177,22 +168,9 @@ class HealthCache:
         if signal is not None:
             signal.set()
 
-    def subscribe(self, maxsize: int) -> Subscription:
-        sub = Subscription(limit=maxsize)
-        self._subscribers.add(sub)
-        return sub
-
-    def unsubscribe(self, sub: Subscription) -> None:
-        self._subscribers.discard(sub)
-
-    def _publish(self, transition: HealthTransition) -> None:
-        for sub in list(self._subscribers):
-            if sub.queue.qsize() >= sub.limit:
-                # Cut off rather than silently skip events: the client reconnects and re-reads.
-                sub.queue.put_nowait(None)
-                self._subscribers.discard(sub)
-            else:
-                sub.queue.put_nowait(transition)
+    def subscribe(self, maxsize: int) -> Subscription[HealthTransition]:
+        """Transitions from now on, at most ``maxsize`` unread; ``close`` it when done."""
+        return self._transitions.subscribe(maxsize)
 
 
 def loop_time() -> float:

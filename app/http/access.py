@@ -7,7 +7,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.request_id import current_request_id
+from app.http.context import current_request_id
 from app.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 log = logging.getLogger("dockyard.access")

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem_body, send_problem
+from app.http.problem_responses import problem_response
+from app.problems import IdempotencyKeyInProgress, IdempotencyKeyReused, Problem, Unprocessable
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -57,10 +58,6 @@ class IdempotencyStore:
         self._answers.pop(key, None)
 
 
-def _problem(status: int, slug: str, title: str, detail: str, path: str) -> dict[str, object]:
-    return problem_body(status=status, slug=slug, title=title, detail=detail, instance=path)
-
-
 class IdempotencyMiddleware:
     """Applies to ``POST /v1/...`` requests that carry an ``Idempotency-Key`` header."""
 
@@ -84,10 +81,10 @@ class IdempotencyMiddleware:
         path = scope["path"]
         key_text = given.decode("latin-1")
         if not 0 < len(key_text) <= MAX_KEY_LENGTH:
-            await send_problem(send, _problem(
-                422, "validation-error", "Request is not valid",
-                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", path,
-            ))  # fmt: skip
+            problem: Problem = Unprocessable(
+                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters"
+            )
+            await problem_response(problem, path)(scope, receive, send)
             return
 
         body, more = await _read_body(receive, MAX_BODY_BYTES)
@@ -104,15 +101,15 @@ class IdempotencyMiddleware:
         stored = self.store.get(store_key)
         if stored is not None:
             if stored.fingerprint != fingerprint:
-                await send_problem(send, _problem(
-                    422, "idempotency-key-reused", "Idempotency-Key reused",
-                    "this Idempotency-Key was used with a different request body", path,
-                ))  # fmt: skip
+                problem = IdempotencyKeyReused(
+                    "this Idempotency-Key was used with a different request body"
+                )
+                await problem_response(problem, path)(scope, receive, send)
             elif not stored.done:
-                await send_problem(send, _problem(
-                    409, "idempotency-key-in-progress", "Request in progress",
-                    "a request with this Idempotency-Key is still being processed", path,
-                ))  # fmt: skip
+                problem = IdempotencyKeyInProgress(
+                    "a request with this Idempotency-Key is still being processed"
+                )
+                await problem_response(problem, path)(scope, receive, send)
             else:
                 await _send_stored(send, stored)
             return

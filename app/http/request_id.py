@@ -5,21 +5,19 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from contextvars import ContextVar
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.context import bind_request_id, unbind_request_id
+from app.http.problem_responses import problem_response
+from app.problems import Problem
+
 HEADER = "x-request-id"
-_request_id: ContextVar[str] = ContextVar("request_id", default="")
 # A client's id is echoed only when it is short and printable, so it cannot forge log lines.
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 
 log = logging.getLogger(__name__)
-
-
-def current_request_id() -> str:
-    """The id of the request being served, or '' outside a request."""
-    return _request_id.get()
 
 
 class RequestContextMiddleware:
@@ -35,13 +33,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                given = value.decode("latin-1")
-                break
+        given = Headers(scope=scope).get(HEADER, "")
         request_id = given if _ACCEPTABLE_ID.match(given) else uuid.uuid4().hex
-        token = _request_id.set(request_id)
+        token = bind_request_id(request_id)
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -61,20 +55,7 @@ class RequestContextMiddleware:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await _send_internal_problem(scope, send_with_id)
+            crash = Problem("an unexpected error occurred; the request id identifies it in the log")
+            await problem_response(crash, scope.get("path", ""))(scope, receive, send_with_id)
         finally:
-            _request_id.reset(token)
-
-
-async def _send_internal_problem(scope: Scope, send: Send) -> None:
-    # Imported here: app.errors imports this module for current_request_id.
-    from app.errors import problem_body, send_problem
-
-    body = problem_body(
-        status=500,
-        slug="internal",
-        title="Internal error",
-        detail="an unexpected error occurred; the request id identifies it in the log",
-        instance=scope.get("path", ""),
-    )
-    await send_problem(send, body)
+            unbind_request_id(token)

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from app.http.request_id import current_request_id
+from app.http.context import current_request_id
 from app.settings import Settings
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged.

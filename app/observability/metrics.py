@@ -6,9 +6,6 @@ Every metric lives on prometheus_client's default registry, so metrics other mod
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from prometheus_client import Counter, Gauge, Histogram
 
 # Engine calls are mostly sub-millisecond; HTTP requests include whole jobs and streams.
@@ -48,30 +45,24 @@ ENGINE_CONNECTIONS = Gauge(
 )
 OPEN_STREAMS = Gauge(
     "dockyard_open_streams",
-    "Streaming responses open now, by kind (logs, stats, events, exec, run, health, ...).",
+    "Streams open now, by kind (logs, stats, events, exec, run, health, ...): every stream "
+    "ticket the stream registry hands out moves it.",
     ["kind"],
 )
 
 # Kinds the contract streams; their series exist (at 0) before the first stream opens.
-STREAM_KINDS = ("logs", "stats", "events", "exec", "run", "health", "pull", "build", "push")
+STREAM_KINDS = (
+    "logs",
+    "stats",
+    "events",
+    "exec",
+    "run",
+    "health",
+    "pull",
+    "build",
+    "push",
+    "archive",
+    "audit",
+)
 for _kind in STREAM_KINDS:
     OPEN_STREAMS.labels(_kind)
-
-
-def stream_opened(kind: str) -> None:
-    """Count a stream of this kind as open; pair every call with :func:`stream_closed`."""
-    OPEN_STREAMS.labels(kind).inc()
-
-
-def stream_closed(kind: str) -> None:
-    OPEN_STREAMS.labels(kind).dec()
-
-
-@contextmanager
-def open_stream(kind: str) -> Iterator[None]:
-    """Count a stream as open for the duration of the block (use it inside the generator)."""
-    stream_opened(kind)
-    try:
-        yield
-    finally:
-        stream_closed(kind)

@@ -311,7 +311,7 @@ async def get_archive(
 
     ``X-Path-Stat`` carries the path's stat (name, size, mode, mtime) as JSON.
     """
-    ticket = streams.acquire()
+    ticket = streams.acquire("archive")
     try:
         upstream, stat = await archive.open_download(docker, ref, path)
     except BaseException:

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import StringConstraints
 
 from app.deps import CurrentKey, EventHubDep, SettingsDep, StreamDockerDep, StreamsDep
-from app.errors import BadRequest
+from app.http.params import time_query
+from app.problems import BadRequest
 from app.schemas.problem import problems
 from app.security.ownership import owner_filter
 from app.services import events
-from app.services.log_lines import time_param
 from app.streams import sse
+from app.streams.responses import EventStream, stream_response
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -28,11 +29,9 @@ def _after_ns(last_event_id: str | None, since: str | None) -> int | None:
         if not _NANOS.match(last_event_id.strip()):
             raise BadRequest("Last-Event-ID is not an event id (the event's timeNano)")
         return int(last_event_id)
-    if since:
-        try:
-            whole, _, fraction = time_param(since).partition(".")
-        except ValueError as exc:
-            raise BadRequest(f"since: {exc}") from exc
+    engine_since = time_query("since", since)
+    if engine_since:
+        whole, _, fraction = engine_since.partition(".")
         # ``since`` includes events at that very time: start one nanosecond before.
         return int(whole) * 1_000_000_000 + int(fraction or 0) - 1
     return None
@@ -40,7 +39,7 @@ def _after_ns(last_event_id: str | None, since: str | None) -> int | None:
 
 @router.get(
     "/events",
-    response_class=sse.StreamResponse,
+    response_class=EventStream,
     status_code=200,
     responses={200: sse.sse_content("Engine events as SSE"), **problems(400, 429)},
 )
@@ -56,7 +55,7 @@ async def stream_events(
     container: Annotated[list[str] | None, Query(description="Id (prefix) or name")] = None,
     since: Annotated[str | None, Query(max_length=64)] = None,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
-) -> sse.StreamResponse:
+) -> EventStream:
     """Engine events ``{type, action, id, name, labels, at}``; ``id:`` is the event's timeNano.
 
     ``Last-Event-ID`` (or ``since``) replays what happened after it, then follows live events.
@@ -69,9 +68,10 @@ async def stream_events(
         labels=(*(label or ()), *owner_filter(caller)),
         containers=frozenset(container or ()),
     )
-    return sse.stream_response(
-        events.sse_events(hub, docker, filters, _after_ns(last_event_id, since)),
-        registry=streams,
+    after_ns = _after_ns(last_event_id, since)
+    return stream_response(
+        events.sse_events(hub, docker, filters, after_ns),
+        ticket=streams.acquire("events"),
         settings=settings,
         instance=request.url.path,
     )

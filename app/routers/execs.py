@@ -19,6 +19,7 @@ from app.security.guard import admit_exec
 from app.security.ownership import resolve_owned
 from app.services import execs
 from app.streams import sse
+from app.streams.responses import stream_response
 
 router = APIRouter(prefix="/v1", tags=["execs"])
 
@@ -65,13 +66,13 @@ async def exec_in_container(
             status_code=status.HTTP_202_ACCEPTED,
         )
     if sse.wants_sse(request.headers.get("accept")):
-        return sse.stream_response(
+        return stream_response(
             execs.sse_events(docker, prepared),
-            registry=streams,
+            ticket=streams.acquire("exec"),
             settings=settings,
             instance=request.url.path,
         )
-    with streams.slot():
+    with streams.slot("exec"):
         return await execs.run_to_completion(docker, prepared)
 
 

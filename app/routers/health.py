@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter, Query, Request
 
 from app.deps import CurrentKey, HealthMonitorDep, OwnedContainerRef, SettingsDep, StreamsDep
-from app.errors import PROBLEM_BASE
 from app.health.cache import HealthCache
 from app.routers.containers import LabelFilter
 from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
 from app.security.ownership import owner_filter
 from app.services import health
-from app.streams.sse import TicketedEventSource
+from app.streams.responses import EventStream, subscription_stream
+from app.streams.sse import Event
 
 router = APIRouter(tags=["health"])
-
-RETRY_MS = 3000
-HEARTBEAT_SECONDS = 15
 
 
 @router.get("/v1/health", response_model=list[HealthStatus], responses=problems())
@@ -67,19 +62,33 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/v1/health/events",
-    response_class=EventSourceResponse,
+    response_class=EventStream,
+    status_code=200,
     responses={**_SSE_DOC, **problems()},
 )
 async def health_events(
-    monitor: HealthMonitorDep, settings: SettingsDep, caller: CurrentKey, streams: StreamsDep
-) -> EventSourceResponse:
+    request: Request,
+    monitor: HealthMonitorDep,
+    settings: SettingsDep,
+    caller: CurrentKey,
+    streams: StreamsDep,
+) -> EventStream:
     """Stream health transitions: ``{container_id, name, from, to, failing_streak, ...}``."""
     owner = owner_filter(caller)
     visible = (lambda _id: True) if not owner else _owned_by(monitor.cache, owner[0])
-    return TicketedEventSource(
-        _transitions(monitor.cache, settings.health_events_queue, visible),
-        ticket=streams.acquire(),
-        ping=HEARTBEAT_SECONDS,
+    ticket = streams.acquire("health")
+
+    def render(transition: HealthTransition) -> Event | None:
+        if not visible(transition.container_id):
+            return None
+        return Event("health", transition.model_dump_json(by_alias=True))
+
+    return subscription_stream(
+        monitor.cache.subscribe(settings.health_events_queue),
+        render,
+        ticket=ticket,
+        settings=settings,
+        instance=request.url.path,
     )
 
 
@@ -92,37 +101,3 @@ def _owned_by(cache: HealthCache, owner_label: str) -> Callable[[str], bool]:
         return entry is not None and entry.snap.labels.get(key) == value
 
     return visible
-
-
-async def _transitions(
-    cache: HealthCache, limit: int, visible: Callable[[str], bool]
-) -> AsyncIterator[ServerSentEvent]:
-    sub = cache.subscribe(limit)
-    try:
-        # Sent once subscribed: a client that has read it misses no later transition.
-        yield ServerSentEvent(retry=RETRY_MS)
-        while True:
-            transition = await sub.queue.get()
-            if transition is None:
-                yield ServerSentEvent(event="error", data=_overflow_problem())
-                return
-            if visible(transition.container_id):
-                yield ServerSentEvent(event="health", data=_encode(transition))
-    finally:
-        cache.unsubscribe(sub)
-
-
-def _encode(transition: HealthTransition) -> str:
-    return transition.model_dump_json(by_alias=True)
-
-
-def _overflow_problem() -> str:
-    return json.dumps(
-        {
-            "type": PROBLEM_BASE + "too-slow",
-            "title": "Client too slow",
-            "status": 503,
-            "detail": "this stream fell too far behind the health transitions; reconnect",
-            "instance": "/v1/health/events",
-        }
-    )

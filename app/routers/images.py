@@ -26,8 +26,11 @@ from app.schemas.media import require_tar, tar_request_body
 from app.schemas.problem import problems
 from app.services import images
 from app.services.images import Transfer
-from app.streams.progress import SSE_CONTENT, TransferEventStream
-from app.streams.sse import StreamRegistry, wants_sse
+from app.settings import Settings
+from app.streams.progress import SSE_CONTENT, transfer_events
+from app.streams.responses import stream_response
+from app.streams.sse import wants_sse
+from app.streams.tickets import StreamRegistry
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
@@ -41,16 +44,26 @@ TRANSFER_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def _answer(
-    request: Request, transfer: Transfer, docker: DockerDep, streams: StreamRegistry
+    request: Request,
+    transfer: Transfer,
+    docker: DockerDep,
+    streams: StreamRegistry,
+    settings: Settings,
 ) -> Image | Response:
     """SSE when the client asks for it, else wait for the end and return the image."""
     if wants_sse(request.headers.get("accept")):
         try:
-            ticket = streams.acquire()
+            ticket = streams.acquire(transfer.operation)
         except BaseException:
             transfer.close()
             raise
-        return TransferEventStream(transfer, docker, request.url.path, ticket)
+        return stream_response(
+            transfer_events(transfer, docker),
+            ticket=ticket,
+            settings=settings,
+            instance=request.url.path,
+            cleanup=transfer.close,
+        )
     return await images.finish(docker, transfer)
 
 
@@ -107,7 +120,7 @@ async def pull_image(
 ) -> Image | Response:
     """Pull an image; registry credentials come from the server's configuration."""
     transfer = await images.open_pull(docker, spec, settings)
-    return await _answer(request, transfer, docker, streams)
+    return await _answer(request, transfer, docker, streams, settings)
 
 
 @router.post("/push", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404)})
@@ -120,7 +133,7 @@ async def push_image(
 ) -> Image | Response:
     """Push ``repository:tag`` to its registry; the result lists the new registry digest."""
     transfer = await images.open_push(docker, spec, settings)
-    return await _answer(request, transfer, docker, streams)
+    return await _answer(request, transfer, docker, streams, settings)
 
 
 @router.post(
@@ -142,7 +155,7 @@ async def build_image(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )
     transfer = await images.open_build(docker, request.stream(), options, settings)
-    return await _answer(request, transfer, docker, streams)
+    return await _answer(request, transfer, docker, streams, settings)
 
 
 @router.post("/prune", response_model=ImagePruneResult, responses=problems())

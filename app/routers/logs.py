@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.deps import OwnedContainerRef, SettingsDep, StreamDockerDep, StreamsDep
-from app.errors import BadRequest, Unprocessable
+from app.http.params import time_query
+from app.problems import BadRequest
 from app.schemas.problem import problems
 from app.schemas.streams import ContainerStats, LogLine
 from app.services import logs, stats
-from app.services.log_lines import ResumePoint, time_param
+from app.services.log_lines import ResumePoint
 from app.streams import sse
+from app.streams.responses import OwnedStreamingResponse, stream_response
 
 router = APIRouter(prefix="/v1/containers", tags=["streams"])
 
@@ -28,17 +30,6 @@ _LOG_RESPONSES = {
     204: {"description": "Reconnect to a finished log whose lines were all delivered"},
     **problems(400, 404, 429),
 }
-
-
-def _time(name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return time_param(value)
-    except ValueError as exc:
-        raise Unprocessable(
-            f"{name}: {exc}", errors=[{"loc": ["query", name], "msg": str(exc)}]
-        ) from exc
 
 
 @router.get(
@@ -75,8 +66,8 @@ async def container_logs(
     query = logs.LogQuery(
         follow=follow,
         tail=tail,
-        since=_time("since", since),
-        until=_time("until", until),
+        since=time_query("since", since),
+        until=time_query("until", until),
         timestamps=timestamps,
         stdout=stdout,
         stderr=stderr,
@@ -92,9 +83,9 @@ async def container_logs(
         target = await logs.resolve(docker, ref)
         if point is not None and await logs.fully_delivered(docker, target, query, point):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
-        return sse.stream_response(
+        return stream_response(
             logs.sse_events(docker, target, query, point),
-            registry=streams,
+            ticket=streams.acquire("logs"),
             settings=settings,
             instance=request.url.path,
         )
@@ -102,13 +93,15 @@ async def container_logs(
         if follow:
             raise BadRequest("follow needs Accept: text/event-stream or text/plain")
         target = await logs.resolve(docker, ref)
-        return sse.OwnedStreamingResponse(
-            logs.json_lines(docker, target, query), registry=streams, media_type="application/json"
+        return OwnedStreamingResponse(
+            logs.json_lines(docker, target, query),
+            ticket=streams.acquire("logs"),
+            media_type="application/json",
         )
     target = await logs.resolve(docker, ref)
-    return sse.OwnedStreamingResponse(
+    return OwnedStreamingResponse(
         logs.text_lines(docker, target, query),
-        registry=streams,
+        ticket=streams.acquire("logs"),
         media_type="text/plain; charset=utf-8",
     )
 
@@ -135,9 +128,9 @@ async def container_stats(
     """CPU %, memory usage/limit/percent, network and block I/O of a container."""
     target = await logs.resolve(docker, ref)
     if stream or sse.wants_sse(request.headers.get("accept")):
-        return sse.stream_response(
+        return stream_response(
             stats.sse_events(docker, target.id),
-            registry=streams,
+            ticket=streams.acquire("stats"),
             settings=settings,
             instance=request.url.path,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.deps import DockerDep, EngineClientDep
+from app.deps import DockerDep, EngineClientDep, SettingsDep
 from app.engine.errors import problem_from_exception
 from app.schemas.problem import problems
 from app.schemas.system import DiskUsage, EngineInfo, EngineVersion, Liveness, Ping, Readiness
@@ -51,14 +51,15 @@ async def livez() -> Liveness:
     response_model=Readiness,
     responses={503: {"description": "The engine does not answer", "model": Readiness}},
 )
-async def readyz(engine: EngineClientDep) -> Readiness | JSONResponse:
+async def readyz(engine: EngineClientDep, settings: SettingsDep) -> Readiness | JSONResponse:
     """Ready when the engine answers ping; 503 otherwise."""
     try:
         await engine.ping()
     except Exception as exc:
-        problem = problem_from_exception(exc)
+        problem = problem_from_exception(exc, settings.retry_after_seconds)
         if problem is None:
             raise
         body = Readiness(status="unavailable", engine=problem.detail)
-        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+        retry_after = {"Retry-After": str(settings.retry_after_seconds)}
+        return JSONResponse(body.model_dump(), status_code=503, headers=retry_after)
     return Readiness(status="ok", engine="reachable")

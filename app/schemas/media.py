@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import UnsupportedMediaType
+from app.problems import UnsupportedMediaType
 
 # octet-stream too: generic clients (openapi-python-client) can only send and read it as bytes.
 TAR_MEDIA_TYPES = ("application/x-tar", "application/octet-stream")

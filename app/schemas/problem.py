@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.errors import PROBLEM_MEDIA_TYPE
+from app.problems import PROBLEM_MEDIA_TYPE
 
 
 class FieldError(BaseModel):

@@ -6,11 +6,10 @@ environment value.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from app.security.policy import Violation
+from app.streams.hub import FanOut, Subscription
 
 Decision = Literal["allow", "deny"]
 
@@ -69,13 +69,14 @@ def note_target(target_id: str) -> None:
 
 
 class AuditLog:
-    """Appends records to a JSON-lines file (0600) and fans them out to bounded queues."""
+    """Appends records to a JSON-lines file (0600) and fans them out to bounded readers."""
 
     def __init__(self, path: Path, *, queue_size: int = 1000) -> None:
         self.path = path
         self.queue_size = queue_size
         self._lock = threading.Lock()
-        self._subscribers: set[asyncio.Queue[AuditRecord | None]] = set()
+        # A reader too far behind is cut off rather than letting memory grow.
+        self._readers = FanOut[AuditRecord](queue_size)
 
     def record(self, entry: AuditRecord) -> None:
         line = entry.model_dump_json() + "\n"
@@ -86,15 +87,7 @@ class AuditLog:
                 os.write(fd, line.encode())
             finally:
                 os.close(fd)
-        for queue in list(self._subscribers):
-            try:
-                queue.put_nowait(entry)
-            except asyncio.QueueFull:
-                # A reader this far behind is dropped rather than letting memory grow.
-                self._subscribers.discard(queue)
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-                queue.put_nowait(None)
+        self._readers.publish(entry)
 
     def read(
         self,
@@ -122,15 +115,9 @@ class AuditLog:
         out.reverse()
         return out
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[AuditRecord | None]]:
-        """A bounded queue of new records; ``None`` means the reader fell behind and must stop."""
-        queue: asyncio.Queue[AuditRecord | None] = asyncio.Queue(maxsize=self.queue_size)
-        self._subscribers.add(queue)
-        try:
-            yield queue
-        finally:
-            self._subscribers.discard(queue)
+    def subscribe(self) -> Subscription[AuditRecord]:
+        """New records from now on (bounded, see ``FanOut``); ``close`` it when done."""
+        return self._readers.subscribe()
 
 
 def matches(

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import aiodocker
 
+from app.problems import PolicyDenied
 from app.schemas.containers import ContainerSpec
 from app.security.audit import current_note
 from app.security.ownership import container_owners, owner_labels, reject_reserved_labels
@@ -20,7 +21,6 @@ from app.security.policy import (
     with_default_limits,
 )
 from app.security.principal import Principal
-from app.security.problems import PolicyDenied
 from app.settings import Settings
 
 SpecT = TypeVar("SpecT", bound=ContainerSpec)

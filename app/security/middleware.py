@@ -6,7 +6,6 @@ read, so an empty, oversized or crafted body cannot change who is let in.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,15 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem
-from app.http.request_id import current_request_id
+from app.http.context import current_request_id
+from app.http.problem_responses import problem_response
+from app.problems import CHALLENGE, Forbidden, PayloadTooLarge, Problem, Unauthorized
 from app.security.audit import AuditLog, AuditNote, AuditRecord, noting
 from app.security.keys import KeyStore
 from app.security.principal import Principal, current_key_id
-from app.security.problems import CHALLENGE, Forbidden, Unauthorized
 from app.security.roles import required_role
 from app.settings import Settings
 
@@ -81,24 +81,18 @@ def match_route(table: Iterable[RouteEntry], method: str, path: str) -> RouteMat
     return partial or RouteMatch(None, "", {})
 
 
-def bearer_token(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            scheme, _, token = str(value.decode("latin-1")).partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
-            return None
+def bearer_token(headers: Headers) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
     return None
 
 
-def content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+def content_length(headers: Headers) -> int | None:
+    try:
+        return int(headers["content-length"])
+    except (KeyError, ValueError):
+        return None
 
 
 class SecurityMiddleware:
@@ -127,7 +121,8 @@ class SecurityMiddleware:
         target = route.params.get("ref")
         target_id = str(target) if target is not None else None
 
-        token = bearer_token(scope)
+        headers = Headers(scope=scope)
+        token = bearer_token(headers)
         key = self.keys.authenticate(token) if token else None
         if key is None:
             problem: Problem = Unauthorized(
@@ -140,7 +135,7 @@ class SecurityMiddleware:
                 },
             )
             self._record(None, action, target_id, AuditNote(), problem.status)
-            await _send_problem(send, problem, path)
+            await problem_response(problem, path)(scope, receive, send)
             return
         principal = key.principal()
 
@@ -152,15 +147,15 @@ class SecurityMiddleware:
                 required_role=needed.name,
             )
             self._record(principal, action, target_id, AuditNote(), problem.status)
-            await _send_problem(send, problem, path)
+            await problem_response(problem, path)(scope, receive, send)
             return
 
         limit = self._body_limit(route.template)
-        declared = content_length(scope)
+        declared = content_length(headers)
         if declared is not None and declared > limit:
             problem = PayloadTooLarge(f"the body may be at most {limit} bytes")
             self._record(principal, action, target_id, AuditNote(), problem.status)
-            await _send_problem(send, problem, path)
+            await problem_response(problem, path)(scope, receive, send)
             return
 
         scope.setdefault("state", {})["principal"] = principal
@@ -215,9 +210,8 @@ class SecurityMiddleware:
                 if not started:
                     started = True
                     record_once(413)
-                    await _send_problem(
-                        send, PayloadTooLarge(f"the body may be at most {limit} bytes"), path
-                    )
+                    too_large_problem = PayloadTooLarge(f"the body may be at most {limit} bytes")
+                    await problem_response(too_large_problem, path)(scope, receive, send)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -261,14 +255,3 @@ class SecurityMiddleware:
                 status=status,
             )
         )
-
-
-async def _send_problem(send: Send, problem: Problem, path: str) -> None:
-    body = json.dumps(problem.document(path)).encode()
-    headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
-    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

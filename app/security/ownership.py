@@ -10,7 +10,7 @@ from aiodocker.exceptions import DockerError
 from app.engine import containers as engine
 from app.engine import networks as network_calls
 from app.engine import volumes as volume_calls
-from app.errors import Conflict, NotFound, Unprocessable
+from app.problems import Conflict, NotFound, Unprocessable
 from app.security.principal import Principal
 
 RESERVED_PREFIX = "dockyard."

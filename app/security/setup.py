@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.errors import PROBLEM_MEDIA_TYPE
+from app.problems import PROBLEM_MEDIA_TYPE
 from app.security.audit import AuditLog
 from app.security.keys import KeyStore, ensure_first_key
 from app.security.middleware import PROTECTED_PREFIX, SecurityMiddleware

@@ -12,7 +12,7 @@ import aiodocker
 import aiohttp
 
 from app.engine import containers as engine
-from app.errors import PayloadTooLarge, Problem
+from app.problems import PayloadTooLarge, Problem
 
 STAT_HEADER = "X-Docker-Container-Path-Stat"
 

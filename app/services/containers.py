@@ -9,7 +9,7 @@ import aiodocker
 from aiodocker.exceptions import DockerError
 
 from app.engine import containers as engine
-from app.errors import EngineTimeout
+from app.problems import EngineTimeout
 from app.schemas.containers import (
     Container,
     ContainerSpec,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from app.errors import Conflict, EngineTimeout, NotFound, Unhealthy
 from app.health.cache import Entry
 from app.health.monitor import HealthMonitor
+from app.problems import Conflict, EngineTimeout, NotFound, Unhealthy
 from app.schemas.health import HealthState, HealthStatus
 
 HealthCondition = Literal["healthy", "unhealthy"]

@@ -12,7 +12,7 @@ import aiohttp
 from app.engine import images as engine
 from app.engine.errors import problem_from_stream_error
 from app.engine.jsonlines import read_messages
-from app.errors import PayloadTooLarge
+from app.problems import PayloadTooLarge
 from app.schemas.images import (
     BuildOptions,
     EndEvent,

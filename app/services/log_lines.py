@@ -12,7 +12,6 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -168,9 +167,3 @@ class TtyLines:
     def flush(self) -> list[bytes]:
         rest, self._partial = self._partial, b""
         return [rest] if rest else []
-
-
-def ids_for(messages: Iterable[bytes]) -> list[bytes]:
-    """The ids a fresh stream gives these messages (for tests and tools)."""
-    ids = LineIds()
-    return [ids.assign(split_message(m)[0]) for m in messages]

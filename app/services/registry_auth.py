@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.errors import ServerMisconfigured
+from app.problems import ServerMisconfigured
 from app.settings import RegistryCredential, RegistryCredentials, Settings
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from aiodocker.exceptions import DockerError
 
 from app.engine import containers as engine
 from app.engine.frames import Stream, read_frames
-from app.errors import ContainerFailed
+from app.problems import ContainerFailed
 from app.schemas.containers import RunResult, RunSpec
 from app.services.container_config import create_body
 from app.services.containers import remove_quietly

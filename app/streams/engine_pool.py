@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from app.engine.client import EngineClient
 from app.settings import Settings
 from app.streams.event_hub import EventHub
-from app.streams.sse import StreamRegistry
+from app.streams.tickets import StreamRegistry
 
 
 @asynccontextmanager
@@ -22,8 +22,17 @@ async def stream_services(app: FastAPI, settings: Settings) -> AsyncIterator[Non
         settings.model_copy(update={"engine_pool_size": settings.max_streams + 16})
     )
     # The per-key limiter is the security gate's (absent in an app built without it).
-    registry = StreamRegistry(settings.max_streams, getattr(app.state, "key_streams", None))
-    hub = EventHub(stream_engine.docker, settings.events_client_buffer)
+    registry = StreamRegistry(
+        settings.max_streams,
+        getattr(app.state, "key_streams", None),
+        retry_after=settings.stream_retry_after_seconds,
+    )
+    hub = EventHub(
+        stream_engine.docker,
+        settings.events_client_buffer,
+        backoff_initial=settings.events_backoff_initial,
+        backoff_max=settings.events_backoff_max,
+    )
     app.state.stream_engine = stream_engine
     app.state.streams = registry
     app.state.events = hub

@@ -1,10 +1,10 @@
 """The event hub: one engine event stream, fanned out to every /v1/events client.
 
 aiodocker's subscriber queues are unbounded and its filters apply to the first subscriber only,
-so the hub reads the engine's ``/events`` itself and gives each client a bounded queue. A client
-whose queue fills up is marked overflowed: its stream reports that and closes, and nobody else
-waits for it. The upstream is reopened after a failure with ``since`` = the last event seen, so
-an engine hiccup loses nothing.
+so the hub reads the engine's ``/events`` itself and offers each event to a bounded
+:class:`~app.streams.hub.FanOut` (a reader too slow for its buffer is cut off; see there). The
+upstream is reopened after a failure, with the configured backoff, from ``since`` = the last
+event seen, so an engine hiccup loses nothing.
 """
 
 from __future__ import annotations
@@ -18,37 +18,28 @@ from typing import Any
 import aiodocker
 
 from app.engine import monitoring
+from app.health.monitor import backoff_delay
 from app.services.log_lines import ns_to_param
+from app.streams.hub import FanOut, Subscription
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
-_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-
-
-class Subscription:
-    """One client's bounded buffer of raw engine events."""
-
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[JSON] = asyncio.Queue(maxsize=size)
-        self.overflowed = False
-
-    def offer(self, raw: JSON) -> None:
-        if self.overflowed:
-            return
-        try:
-            self.queue.put_nowait(raw)
-        except asyncio.QueueFull:
-            # The consumer finds the flag on its next get (the queue is full, so that is now).
-            self.overflowed = True
 
 
 class EventHub:
-    """Owns the upstream engine event stream and the set of subscriptions."""
+    """Owns the upstream engine event stream and the fan-out to its subscribers."""
 
-    def __init__(self, docker: aiodocker.Docker, buffer_size: int) -> None:
+    def __init__(
+        self,
+        docker: aiodocker.Docker,
+        buffer_size: int,
+        *,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 5.0,
+    ) -> None:
         self._docker = docker
-        self._buffer_size = buffer_size
-        self._subscriptions: set[Subscription] = set()
+        self._fan_out = FanOut[JSON](buffer_size)
+        self._backoff = (backoff_initial, backoff_max)
         self._task: asyncio.Task[None] | None = None
         self.last_ns: int | None = None
         self.connected = asyncio.Event()
@@ -63,24 +54,15 @@ class EventHub:
                 await self._task
             self._task = None
 
-    def subscribe(self) -> Subscription:
-        subscription = Subscription(self._buffer_size)
-        self._subscriptions.add(subscription)
-        return subscription
-
-    def unsubscribe(self, subscription: Subscription) -> None:
-        self._subscriptions.discard(subscription)
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscriptions)
+    def subscribe(self) -> Subscription[JSON]:
+        """A bounded reader of raw engine events; ``close`` it when done."""
+        return self._fan_out.subscribe()
 
     def publish(self, raw: JSON) -> None:
         nano = raw.get("timeNano")
         if isinstance(nano, int):
             self.last_ns = nano
-        for subscription in list(self._subscriptions):
-            subscription.offer(raw)
+        self._fan_out.publish(raw)
 
     async def _run(self) -> None:
         failures = 0
@@ -92,9 +74,9 @@ class EventHub:
                 raise
             except Exception as exc:  # the engine went away: retry, never give up
                 self.connected.clear()
-                delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
                 if failures == 0:
                     log.warning("engine event stream lost (%s); reconnecting", exc)
+                delay = backoff_delay(failures, *self._backoff)
                 failures += 1
                 await asyncio.sleep(delay)
 

@@ -6,17 +6,18 @@ import io
 import json
 import logging
 import tarfile
+from contextlib import AsyncExitStack
 
 import httpx
 import pytest
+from httpx_sse import aconnect_sse
 from prometheus_client import REGISTRY, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
 from app.observability.log_config import JsonFormatter
-from app.observability.metrics import open_stream
 from app.settings import Settings
-from tests.support import LiveServer, spec
+from tests.support import LiveServer, spec, wait_for
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -84,12 +85,30 @@ async def test_streaming_responses_pass_through_and_are_counted(api: httpx.Async
     assert value(after, name, **labels) == value(before, name, **labels) + 1
 
 
-async def test_open_streams_gauge_follows_the_helpers(api: httpx.AsyncClient) -> None:
+async def test_open_streams_gauge_follows_real_streams(api: httpx.AsyncClient, quiet: str) -> None:
     name = "dockyard_open_streams"
-    before = value(await scrape(api), name, kind="logs")
-    with open_stream("logs"), open_stream("logs"):
-        assert value(await scrape(api), name, kind="logs") == before + 2
-    assert value(await scrape(api), name, kind="logs") == before
+    start = await scrape(api)
+    logs, events = value(start, name, kind="logs"), value(start, name, kind="events")
+    sse = {"Accept": "text/event-stream"}
+    async with AsyncExitStack() as clients:
+        # Two followers of a quiet container's log and one events client, all held open.
+        for path in (
+            f"/v1/containers/{quiet}/logs?follow=true",
+            f"/v1/containers/{quiet}/logs?follow=true",
+            "/v1/events",
+        ):
+            source = await clients.enter_async_context(aconnect_sse(api, "GET", path, headers=sse))
+            assert source.response.status_code == 200
+        opened = await scrape(api)
+        assert value(opened, name, kind="logs") == logs + 2
+        assert value(opened, name, kind="events") == events + 1
+
+    async def fell_back() -> bool:
+        now = await scrape(api)
+        return value(now, name, kind="logs") == logs and value(now, name, kind="events") == events
+
+    # The clients left: each stream's ticket is released as its response ends.
+    assert await wait_for(fell_back)
 
 
 async def test_metrics_of_other_modules_on_the_default_registry_are_served(

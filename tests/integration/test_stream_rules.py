@@ -76,15 +76,21 @@ async def test_shutdown_ends_every_stream_with_end_shutdown(
                 "GET", f"/v1/containers/{quiet}/logs", params={"follow": "true"}, headers=SSE
             )
             feed = client.stream("GET", "/v1/events", headers=SSE)
-            async with logs as log_response, feed as event_response:
+            health = client.stream("GET", "/v1/health/events", headers=SSE)
+            async with logs as log_response, feed as event_response, health as health_response:
                 assert log_response.status_code == event_response.status_code == 200
+                assert health_response.status_code == 200
                 process.send_signal(signal.SIGTERM)
                 log_events = [e async for e in events(log_response)]
                 engine_events = [e async for e in events(event_response)]
+                health_events = [e async for e in events(health_response)]
         assert log_events[-1].event == "end"
         assert log_events[-1].json() == {"reason": "shutdown", "exit_code": None}
         assert engine_events[-1].event == "end"
         assert engine_events[-1].json()["reason"] == "shutdown"
+        # The health stream says goodbye the same way (it has the same producer).
+        assert health_events[-1].event == "end"
+        assert health_events[-1].json()["reason"] == "shutdown"
         # uvicorn re-raises the signal once its graceful shutdown is done.
         assert process.wait(timeout=30) in (0, -signal.SIGTERM)
 

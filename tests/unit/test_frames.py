@@ -22,12 +22,11 @@ def test_frames_split_across_arbitrary_chunks() -> None:
         got.extend(parser.feed(data[pos : pos + step]))
         pos += step
     assert [(int(s), p) for s, p in got] == frames
-    assert parser.pending == 0
+    assert parser.feed(b"") == []  # nothing left over
 
 
 def test_incomplete_frame_waits_for_the_rest() -> None:
     parser = FrameParser()
     whole = frame(2, b"error output")
     assert parser.feed(whole[:10]) == []
-    assert parser.pending == 10
     assert parser.feed(whole[10:]) == [(Stream.STDERR, b"error output")]

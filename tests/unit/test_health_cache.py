@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from app.errors import Conflict
 from app.health.cache import HealthCache
 from app.health.monitor import backoff_delay
 from app.health.snapshot import Snapshot, snapshot_as_of, snapshot_from_inspect
+from app.problems import Conflict, StreamOverflow
 from app.schemas.health import HealthState
 from app.services.health import matches_labels
 
@@ -99,18 +99,20 @@ def test_resolve_like_the_engine() -> None:
         cache.resolve("abc")
 
 
-def test_a_slow_watcher_is_cut_off_not_blocking() -> None:
+async def test_a_slow_watcher_is_cut_off_not_blocking() -> None:
     cache = HealthCache()
     slow = cache.subscribe(2)
     statuses: list[HealthState] = ["starting", "healthy", "unhealthy", "healthy"]
     for issued, status in enumerate(statuses):
         cache.apply(snap(status), issued=issued)
-    received = [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
-    assert [t.to if t else None for t in received] == ["starting", "healthy", None]
+    # Cut off at once: the next read is the overflow problem, not the stale buffer.
+    with pytest.raises(StreamOverflow):
+        await slow.get()
     fresh = cache.subscribe(2)
     cache.apply(snap("unhealthy"), issued=10)
-    assert fresh.queue.qsize() == 1
-    assert slow.queue.qsize() == 0  # no longer subscribed
+    assert (await fresh.get()).to == "unhealthy"
+    with pytest.raises(StreamOverflow):  # no longer subscribed: still cut off
+        await slow.get()
 
 
 def test_waiters_are_woken_by_a_change() -> None:

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.engine.errors import problem_from_stream_error
-from app.errors import BuildFailed, EngineFailure, NotFound
+from app.problems import BuildFailed, EngineFailure, NotFound
 from app.schemas.images import BuildOptions, LogEvent, ProgressEvent, PullSpec
 from app.services.images import build_params
 from app.services.progress import Progress

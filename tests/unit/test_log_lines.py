@@ -9,7 +9,6 @@ from app.services.log_lines import (
     ResumePoint,
     Skipper,
     TtyLines,
-    ids_for,
     ns_to_param,
     split_message,
     time_param,
@@ -26,7 +25,9 @@ def msg(ts: bytes, text: bytes) -> bytes:
 
 
 def test_repeated_timestamps_get_a_counter() -> None:
-    ids = ids_for([msg(T1, b"a"), msg(T1, b"b"), msg(T2, b"c"), msg(T1, b"d")])
+    lines = LineIds()
+    messages = [msg(T1, b"a"), msg(T1, b"b"), msg(T2, b"c"), msg(T1, b"d")]
+    ids = [lines.assign(split_message(m)[0]) for m in messages]
     assert ids == [T1, T1 + b"#1", T2, T1 + b"#2"]
 
 

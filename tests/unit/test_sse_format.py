@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.errors import TooManyStreams
+from app.problems import TooManyRequests
 from app.security.principal import current_key_id
-from app.security.problems import TooManyStreams as SecurityTooManyStreams
 from app.streams import sse
-from app.streams.tickets import StreamLimiter
+from app.streams.tickets import StreamLimiter, StreamRegistry
 
 
 def test_each_output_line_is_its_own_data_line() -> None:
@@ -28,32 +27,33 @@ def test_end_event_carries_reason_and_exit_code() -> None:
 
 
 def test_registry_refuses_beyond_its_limit() -> None:
-    registry = sse.StreamRegistry(limit=1)
-    ticket = registry.acquire()
-    with pytest.raises(TooManyStreams) as caught:
-        registry.acquire()
+    registry = StreamRegistry(limit=1, retry_after=3)
+    ticket = registry.acquire("logs")
+    with pytest.raises(TooManyRequests) as caught:
+        registry.acquire("logs")
     assert caught.value.status == 429
-    assert caught.value.headers["Retry-After"] == "1"
+    assert caught.value.headers["Retry-After"] == "3"
     ticket.release()
     ticket.release()  # idempotent: a second release frees nothing more
     assert registry.active == 0
-    registry.acquire()
+    registry.acquire("logs")
 
 
 def test_registry_applies_the_callers_per_key_limit() -> None:
-    registry = sse.StreamRegistry(limit=10, per_key=StreamLimiter(per_key=1))
+    registry = StreamRegistry(limit=10, per_key=StreamLimiter(per_key=1))
     token = current_key_id.set("key-a")
     try:
-        held = registry.acquire()
-        with pytest.raises(SecurityTooManyStreams):
-            registry.acquire()
+        held = registry.acquire("logs")
+        with pytest.raises(TooManyRequests) as caught:  # one problem type for every limit
+            registry.acquire("events")
+        assert caught.value.type_uri == "https://dockyard.dev/problems/too-many-requests"
         assert registry.active == 1  # the refused one took no global slot
         held.release()
-        registry.acquire().release()
+        registry.acquire("logs").release()
     finally:
         current_key_id.reset(token)
     other = current_key_id.set("key-b")
     try:
-        registry.acquire()  # another key has its own allowance
+        registry.acquire("logs")  # another key has its own allowance
     finally:
         current_key_id.reset(other)

@@ -1,0 +1,18 @@
+"""Query parameters several stream routes read the same way, with one answer when they are bad."""
+
+from __future__ import annotations
+
+from app.problems import Unprocessable
+from app.services.log_lines import time_param
+
+
+def time_query(name: str, value: str | None) -> str | None:
+    """``since``/``until`` in the engine's form; a bad one is 422 naming the parameter."""
+    if value is None:
+        return None
+    try:
+        return time_param(value)
+    except ValueError as exc:
+        raise Unprocessable(
+            f"{name}: {exc}", errors=[{"loc": ["query", name], "msg": str(exc)}]
+        ) from exc
