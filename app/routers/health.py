@@ -12,10 +12,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from app.deps import CurrentKey, HealthMonitorDep, OwnedContainerRef, SettingsDep, StreamsDep
 from app.errors import PROBLEM_BASE
 from app.health.cache import HealthCache
-from app.routers.containers import LabelFilter
 from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
-from app.security.ownership import owner_filter
+from app.schemas.query import LabelFilter
 from app.services import health
 from app.streams.sse import TicketedEventSource
 
@@ -33,8 +32,7 @@ async def list_health(
     status: Annotated[HealthState | None, Query()] = None,
 ) -> list[HealthStatus]:
     """The cached health of every container that has a health check (label filters AND)."""
-    labels = [*(label or []), *owner_filter(caller)]
-    return health.list_health(monitor, labels=labels, status=status)
+    return health.list_health(monitor, caller, labels=label, status=status)
 
 
 @router.get(
@@ -74,24 +72,12 @@ async def health_events(
     monitor: HealthMonitorDep, settings: SettingsDep, caller: CurrentKey, streams: StreamsDep
 ) -> EventSourceResponse:
     """Stream health transitions: ``{container_id, name, from, to, failing_streak, ...}``."""
-    owner = owner_filter(caller)
-    visible = (lambda _id: True) if not owner else _owned_by(monitor.cache, owner[0])
+    visible = health.visible_to(monitor.cache, caller)
     return TicketedEventSource(
         _transitions(monitor.cache, settings.health_events_queue, visible),
         ticket=streams.acquire(),
         ping=HEARTBEAT_SECONDS,
     )
-
-
-def _owned_by(cache: HealthCache, owner_label: str) -> Callable[[str], bool]:
-    """For a scope-own key: is this container one of its own (by the cached labels)?"""
-    key, _, value = owner_label.partition("=")
-
-    def visible(container_id: str) -> bool:
-        entry = cache.get(container_id)
-        return entry is not None and entry.snap.labels.get(key) == value
-
-    return visible
 
 
 async def _transitions(

@@ -1,23 +1,20 @@
 """The event hub: one engine event stream, fanned out to every /v1/events client.
 
-aiodocker's subscriber queues are unbounded and its filters apply to the first subscriber only,
-so the hub reads the engine's ``/events`` itself and gives each client a bounded queue. A client
-whose queue fills up is marked overflowed: its stream reports that and closes, and nobody else
-waits for it. The upstream is reopened after a failure with ``since`` = the last event seen, so
-an engine hiccup loses nothing.
+A Docker library's own subscriber queues are unbounded and its filters apply to the first
+subscriber only, so the hub reads the engine's ``/events`` itself and gives each client a bounded
+queue. A client whose queue fills up is marked overflowed: its stream reports that and closes,
+and nobody else waits for it. The upstream is reopened after a failure with ``since`` = the last
+event seen, so an engine hiccup loses nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
-import aiodocker
-
-from app.engine import monitoring
+from app.engine import EngineClient
 from app.services.log_lines import ns_to_param
 
 log = logging.getLogger(__name__)
@@ -45,8 +42,8 @@ class Subscription:
 class EventHub:
     """Owns the upstream engine event stream and the set of subscriptions."""
 
-    def __init__(self, docker: aiodocker.Docker, buffer_size: int) -> None:
-        self._docker = docker
+    def __init__(self, engine: EngineClient, buffer_size: int) -> None:
+        self._engine = engine
         self._buffer_size = buffer_size
         self._subscriptions: set[Subscription] = set()
         self._task: asyncio.Task[None] | None = None
@@ -101,12 +98,10 @@ class EventHub:
     async def _follow(self) -> None:
         # Resuming from the last event seen fills the gap left by a reconnect.
         since = ns_to_param(self.last_ns + 1) if self.last_ns is not None else None
-        response = await monitoring.open_events(self._docker, since=since)
         try:
-            self.connected.set()
-            async for line in response.content:
-                if line.strip():
-                    self.publish(json.loads(line))
+            async with self._engine.events.stream(since=since) as events:
+                self.connected.set()
+                async for raw in events:
+                    self.publish(raw)
         finally:
             self.connected.clear()
-            response.close()

@@ -11,10 +11,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiodocker
 from sse_starlette import ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
+from app.engine import EngineClient
 from app.engine.errors import problem_from_exception
 from app.errors import Problem
 from app.schemas.images import LogEvent
@@ -53,14 +53,14 @@ def _problem_for(exc: Exception, transfer: Transfer) -> Problem:
 
 
 async def _events(
-    transfer: Transfer, docker: aiodocker.Docker, instance: str
+    transfer: Transfer, engine: EngineClient, instance: str
 ) -> AsyncIterator[ServerSentEvent]:
     yield ServerSentEvent(comment="stream open", retry=RETRY_MILLISECONDS)
     try:
         async for event in transfer.events():
             name = "log" if isinstance(event, LogEvent) else "progress"
             yield ServerSentEvent(event=name, data=event.model_dump_json())
-        end = await transfer.outcome(docker)
+        end = await transfer.outcome(engine)
         yield ServerSentEvent(event="end", data=end.model_dump_json())
     except Problem as problem:
         yield _error_event(problem, instance)
@@ -74,11 +74,11 @@ class TransferEventStream(TicketedEventSource):
     """SSE of one transfer; the transfer's engine stream is closed however the response ends."""
 
     def __init__(
-        self, transfer: Transfer, docker: aiodocker.Docker, instance: str, ticket: StreamTicket
+        self, transfer: Transfer, engine: EngineClient, instance: str, ticket: StreamTicket
     ) -> None:
         self._transfer = transfer
         super().__init__(
-            _events(transfer, docker, instance),
+            _events(transfer, engine, instance),
             ticket=ticket,
             ping=HEARTBEAT_SECONDS,
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
