@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 import aiodocker
@@ -53,6 +53,16 @@ def path(collection: str, ref: str, action: str = "") -> str:
 def filters_param(filters: Filters | None) -> JSON:
     """The engine's ``filters`` query parameter (lists as values: scalars make it fail)."""
     return {"filters": json.dumps(dict(filters))} if filters else {}
+
+
+class Request(TypedDict, total=False):
+    """What a call may carry besides its method and path."""
+
+    params: Mapping[str, Any] | None
+    body: JSON | None  # sent as JSON
+    data: AsyncIterator[bytes] | None  # sent as is, streamed (a tar)
+    headers: Mapping[str, str] | None
+    timeouts: aiohttp.ClientTimeout | None
 
 
 class EngineStream:
@@ -136,27 +146,13 @@ class Transport:
             versioned_api=versioned,
         )
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: JSON | None = None,
-        data: AsyncIterator[bytes] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: aiohttp.ClientTimeout | None = None,
-    ) -> None:
-        """A call whose answer has no body worth reading; it is read to the end and released."""
-        stream = await self.open(
-            method,
-            url,
-            params=params,
-            body=body,
-            data=data,
-            headers=headers,
-            timeouts=timeouts if timeouts is not None else self._docker._timeout,
-        )
+    async def send(self, method: str, url: str, **request: Unpack[Request]) -> None:
+        """A call whose answer has no body worth reading; it is read to the end and released.
+
+        ``timeouts`` None (or absent): the client's, as for any ordinary call.
+        """
+        request["timeouts"] = request.get("timeouts") or self._docker._timeout
+        stream = await self.open(method, url, **request)
         # aiodocker does not release the response; reading it to the end does.
         try:
             await stream._response.read()
@@ -164,27 +160,19 @@ class Transport:
             stream._response.release()
 
     async def open(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: JSON | None = None,
-        data: AsyncIterator[bytes] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: aiohttp.ClientTimeout | None = None,
-        chunked: bool | None = None,
+        self, method: str, url: str, *, chunked: bool | None = None, **request: Unpack[Request]
     ) -> EngineStream:
         """Open a response the caller owns (``timeouts`` None: no total limit, as streams need).
 
         An error status raises here, before the caller has anything to close.
         """
+        params, body, timeouts = request.get("params"), request.get("body"), request.get("timeouts")
         response = await self._docker._do_query(
             url,
             method,
             params=dict(params) if params else None,
-            data=json.dumps(body) if body is not None else data,
-            headers=headers,
+            data=json.dumps(body) if body is not None else request.get("data"),
+            headers=request.get("headers"),
             timeout=timeouts if timeouts is not None else self.unbounded(),
             chunked=chunked,
         )
