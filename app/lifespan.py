@@ -54,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     security: SecurityParts = app.state.security
     metrics_registry: CollectorRegistry = app.state.metrics_registry
-    # aiohttp (under the engine client) must be built inside the running event loop.
+    # The engine client (its HTTP session) must be built inside the running event loop.
     engine = EngineClient(settings)
     announce_first_key(security.keys)
     monitor = HealthMonitor(engine, HealthCache(), settings)
