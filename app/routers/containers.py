@@ -6,17 +6,16 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import StringConstraints
 
 from app.deps import (
     CurrentKey,
-    DockerDep,
+    EngineDep,
     HealthMonitorDep,
     IdempotencyKey,
     ListCoalescerDep,
     OwnedContainerRef,
     SettingsDep,
-    StreamDockerDep,
+    StreamEngineDep,
     StreamsDep,
 )
 from app.engine.upstream import UpstreamResponse
@@ -35,10 +34,7 @@ from app.schemas.containers import (
 from app.schemas.health import HealthStatus
 from app.schemas.media import require_tar, tar_request_body, tar_response
 from app.schemas.problem import problems
-from app.security.audit import note_target
-from app.security.guard import admit_container
-from app.security.ownership import owner_filter
-from app.security.redact import container_for
+from app.schemas.query import LabelFilter
 from app.services import archive, containers, health, run
 from app.streams import sse
 
@@ -46,11 +42,6 @@ router = APIRouter(prefix="/v1/containers", tags=["containers"])
 
 ContainerStatus = Literal[
     "created", "restarting", "running", "removing", "paused", "exited", "dead"
-]
-LabelSelector = Annotated[str, StringConstraints(pattern=r"^[^=\s][^=]*(=.*)?$", max_length=512)]
-LabelFilter = Annotated[
-    list[LabelSelector] | None,
-    Query(description="Label filter 'key' or 'key=value'; repeat for AND"),
 ]
 GraceSeconds = Annotated[
     int | None,
@@ -64,7 +55,7 @@ Signal = Annotated[
 
 @router.get("", response_model=list[ContainerSummary], responses=problems())
 async def list_containers(
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     monitor: HealthMonitorDep,
     shared: ListCoalescerDep,
@@ -79,23 +70,18 @@ async def list_containers(
     Identical lists that arrive together share one engine call begun after all of them arrived
     (see app.services.coalesce), so a burst costs the engine one list and no answer is stale.
     """
-    # A scope-own key's filter goes to the engine, so foreign rows never leave it.
-    labels = [*(label or []), *owner_filter(caller)]
-
-    async def fetch() -> bytes:
-        rows = await containers.list_containers(
-            docker,
-            all=all,
-            labels=labels,
-            status=status,
-            name=name,
-            ancestor=ancestor,
-            health=monitor.cache.health_of,
-        )
-        return json.dumps(rows, separators=(",", ":")).encode()
-
-    key = (all, tuple(sorted(labels)), status, name, ancestor)
-    return Response(await shared.run(key, fetch), media_type="application/json")
+    body = await containers.list_encoded(
+        engine,
+        caller,
+        shared,
+        all=all,
+        labels=label,
+        status=status,
+        name=name,
+        ancestor=ancestor,
+        health=monitor.cache.health_of,
+    )
+    return Response(body, media_type="application/json")
 
 
 @router.post(
@@ -106,7 +92,7 @@ async def list_containers(
 )
 async def create_container(
     spec: ContainerSpec,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
     start: Annotated[bool, Query(description="Start it too (the SDK's run(detach=True))")] = False,
@@ -117,12 +103,7 @@ async def create_container(
     The spec passes the key's policy profile first: a refusal is a 403 ``policy-denied``
     problem listing every violation, and nothing reaches the engine.
     """
-    spec = await admit_container(docker, spec, caller, settings)
-    created = await containers.create(
-        docker, spec, start=start, default_host_ip=settings.publish_host_ip
-    )
-    note_target(created.id)
-    return container_for(created, caller)
+    return await containers.create(engine, caller, spec, start=start, settings=settings)
 
 
 @router.post(
@@ -136,10 +117,10 @@ async def create_container(
 async def run_container(
     spec: RunSpec,
     request: Request,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
-    stream_docker: StreamDockerDep,
+    stream_engine: StreamEngineDep,
     streams: StreamsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> RunResult | Response:
@@ -148,23 +129,16 @@ async def run_container(
     A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).
     With ``Accept: text/event-stream`` the output streams as it happens, then ``end``.
     """
-    spec = await admit_container(docker, spec, caller, settings)
     if sse.wants_sse(request.headers.get("accept")):
-        return await run_stream.stream(stream_docker, spec, streams, settings, request.url.path)
-    result = await run.run(
-        docker,
-        spec,
-        default_host_ip=settings.publish_host_ip,
-        default_timeout=settings.run_default_timeout,
-        max_output_bytes=settings.max_output_bytes,
-    )
-    note_target(result.container_id)
-    return result
+        return await run_stream.stream(
+            engine, stream_engine, caller, spec, streams, settings, request.url.path
+        )
+    return await run.run(engine, caller, spec, settings)
 
 
 @router.post("/prune", response_model=PruneResult, responses=problems())
 async def prune_containers(
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     label: LabelFilter = None,
     until: Annotated[
@@ -172,14 +146,13 @@ async def prune_containers(
     ] = None,
 ) -> PruneResult:
     """Remove stopped containers (optionally only those with these labels)."""
-    labels = [*(label or []), *owner_filter(caller)]
-    return await containers.prune(docker, labels=labels, until=until)
+    return await containers.prune(engine, caller, labels=label, until=until)
 
 
 @router.get("/{ref}", response_model=Container, responses=problems(404, 409))
 async def get_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     monitor: HealthMonitorDep,
     raw: Annotated[bool, Query(description="Add the engine's inspect document as attrs")] = False,
@@ -188,74 +161,73 @@ async def get_container(
 
     Environment values (in ``environment`` and ``attrs``) are hidden from viewer keys.
     """
-    view = await containers.inspect(docker, ref, raw=raw, health=monitor.cache.health_of)
-    return container_for(view, caller)
+    return await containers.inspect(engine, caller, ref, raw=raw, health=monitor.cache.health_of)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
 async def remove_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     force: Annotated[bool, Query(description="Kill it first if it is running")] = False,
     volumes: Annotated[bool, Query(description="Remove its anonymous volumes too")] = False,
 ) -> Response:
     """Remove a container."""
-    await containers.remove(docker, ref, force=force, volumes=volumes)
+    await containers.remove(engine, ref, force=force, volumes=volumes)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{ref}/start", response_model=Container, responses=problems(400, 404, 409))
 async def start_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
 ) -> Container:
     """Start a container (no-op if it is running)."""
-    return container_for(await containers.start(docker, ref), caller)
+    return await containers.start(engine, caller, ref)
 
 
 @router.post("/{ref}/stop", response_model=Container, responses=problems(404, 409))
 async def stop_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, grace: GraceSeconds = None
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, grace: GraceSeconds = None
 ) -> Container:
     """Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds."""
-    return container_for(await containers.stop(docker, ref, grace), caller)
+    return await containers.stop(engine, caller, ref, grace)
 
 
 @router.post("/{ref}/restart", response_model=Container, responses=problems(404, 409))
 async def restart_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, grace: GraceSeconds = None
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, grace: GraceSeconds = None
 ) -> Container:
     """Restart a container."""
-    return container_for(await containers.restart(docker, ref, grace), caller)
+    return await containers.restart(engine, caller, ref, grace)
 
 
 @router.post("/{ref}/kill", response_model=Container, responses=problems(400, 404, 409))
 async def kill_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, signal: Signal = None
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, signal: Signal = None
 ) -> Container:
     """Send a signal (SIGKILL by default) to a running container."""
-    return container_for(await containers.kill(docker, ref, signal), caller)
+    return await containers.kill(engine, caller, ref, signal)
 
 
 @router.post("/{ref}/pause", response_model=Container, responses=problems(404, 409))
 async def pause_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
 ) -> Container:
     """Freeze every process of a running container."""
-    return container_for(await containers.pause(docker, ref), caller)
+    return await containers.pause(engine, caller, ref)
 
 
 @router.post("/{ref}/unpause", response_model=Container, responses=problems(404, 409))
 async def unpause_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
 ) -> Container:
     """Thaw a paused container."""
-    return container_for(await containers.unpause(docker, ref), caller)
+    return await containers.unpause(engine, caller, ref)
 
 
 @router.post("/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409))
 async def wait_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     monitor: HealthMonitorDep,
     condition: Annotated[
         Literal["not-running", "next-exit", "removed", "healthy", "unhealthy"],
@@ -273,23 +245,23 @@ async def wait_container(
     """Block until the container stops, exits next, is removed, or turns healthy/unhealthy."""
     if condition == "healthy" or condition == "unhealthy":
         return await health.wait_for_health(monitor, ref, condition=condition, within=within)
-    return await containers.wait(docker, ref, condition=condition, within=within)
+    return await containers.wait(engine, ref, condition=condition, within=within)
 
 
 @router.get("/{ref}/top", response_model=TopResult, responses=problems(404, 409))
 async def top_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     ps_args: Annotated[str | None, Query(pattern=r"^[a-zA-Z -]{1,32}$")] = None,
 ) -> TopResult:
     """The processes running in a container."""
-    return await containers.top(docker, ref, ps_args)
+    return await containers.top(engine, ref, ps_args)
 
 
 @router.get("/{ref}/changes", response_model=list[FilesystemChange], responses=problems(404))
-async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[FilesystemChange]:
+async def container_changes(ref: OwnedContainerRef, engine: EngineDep) -> list[FilesystemChange]:
     """Files added, changed or deleted in the container's filesystem."""
-    return await containers.changes(docker, ref)
+    return await containers.changes(engine, ref)
 
 
 @router.get(
@@ -303,7 +275,7 @@ async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[F
 )
 async def get_archive(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     streams: StreamsDep,
     path: Annotated[str, Query(min_length=1)],
 ) -> UpstreamResponse:
@@ -313,7 +285,7 @@ async def get_archive(
     """
     ticket = streams.acquire("archive")
     try:
-        upstream, stat = await archive.open_download(docker, ref, path)
+        upstream, stat = await archive.open_download(engine, ref, path)
     except BaseException:
         ticket.release()
         raise
@@ -332,12 +304,12 @@ async def get_archive(
 async def put_archive(
     ref: OwnedContainerRef,
     request: Request,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     path: Annotated[str, Query(min_length=1, description="Directory to extract into")],
 ) -> Response:
     """Extract a tar archive into a directory of the container."""
     require_tar(request.headers.get("content-type"), "archive")
     archive.check_upload_length(request.headers.get("content-length"), settings.max_archive_bytes)
-    await archive.upload(docker, ref, path, request.stream())
+    await archive.upload(engine, ref, path, request.stream())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

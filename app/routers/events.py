@@ -6,13 +6,12 @@ import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
-from pydantic import StringConstraints
 
-from app.deps import CurrentKey, EventHubDep, SettingsDep, StreamDockerDep, StreamsDep
+from app.deps import CurrentKey, EventHubDep, SettingsDep, StreamEngineDep, StreamsDep
 from app.http.params import time_query
 from app.problems import BadRequest
 from app.schemas.problem import problems
-from app.security.ownership import owner_filter
+from app.schemas.query import LabelSelector
 from app.services import events
 from app.streams import sse
 from app.streams.responses import EventStream, stream_response
@@ -20,7 +19,6 @@ from app.streams.responses import EventStream, stream_response
 router = APIRouter(prefix="/v1", tags=["events"])
 
 EventType = Literal["container", "image", "volume", "network"]
-LabelSelector = Annotated[str, StringConstraints(pattern=r"^[^=\s][^=]*(=.*)?$", max_length=512)]
 _NANOS = re.compile(r"^\d{1,20}$")
 
 
@@ -46,7 +44,7 @@ def _after_ns(last_event_id: str | None, since: str | None) -> int | None:
 async def stream_events(
     request: Request,
     hub: EventHubDep,
-    docker: StreamDockerDep,
+    engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
     caller: CurrentKey,
@@ -61,16 +59,12 @@ async def stream_events(
     ``Last-Event-ID`` (or ``since``) replays what happened after it, then follows live events.
     A client too slow for its buffer gets ``event: error`` (reason ``overflow``) and is closed.
     """
-    filters = events.EventFilter(
-        types=frozenset(type or ()),
-        # A scope-own key sees only events of what it owns (events of unowned objects carry no
-        # owner label, so they are filtered out: fail closed).
-        labels=(*(label or ()), *owner_filter(caller)),
-        containers=frozenset(container or ()),
+    filters = events.EventFilter.for_caller(
+        caller, types=type or (), labels=label or (), containers=container or ()
     )
     after_ns = _after_ns(last_event_id, since)
     return stream_response(
-        events.sse_events(hub, docker, filters, after_ns),
+        events.sse_events(hub, engine, filters, after_ns),
         ticket=streams.acquire("events"),
         settings=settings,
         instance=request.url.path,

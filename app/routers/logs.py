@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app.deps import OwnedContainerRef, SettingsDep, StreamDockerDep, StreamsDep
+from app.deps import OwnedContainerRef, SettingsDep, StreamEngineDep, StreamsDep
 from app.http.params import time_query
 from app.problems import BadRequest
 from app.schemas.problem import problems
@@ -40,7 +40,7 @@ _LOG_RESPONSES = {
 async def container_logs(
     ref: OwnedContainerRef,
     request: Request,
-    docker: StreamDockerDep,
+    engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
     follow: Annotated[bool, Query(description="Keep streaming new lines")] = False,
@@ -80,11 +80,11 @@ async def container_logs(
                 point = ResumePoint.parse(last_event_id)
             except ValueError as exc:
                 raise BadRequest(str(exc)) from exc
-        target = await logs.resolve(docker, ref)
-        if point is not None and await logs.fully_delivered(docker, target, query, point):
+        target = await logs.resolve(engine, ref)
+        if point is not None and await logs.fully_delivered(engine, target, query, point):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
         return stream_response(
-            logs.sse_events(docker, target, query, point),
+            logs.sse_events(engine, target, query, point),
             ticket=streams.acquire("logs"),
             settings=settings,
             instance=request.url.path,
@@ -92,15 +92,15 @@ async def container_logs(
     if "application/json" in accept:
         if follow:
             raise BadRequest("follow needs Accept: text/event-stream or text/plain")
-        target = await logs.resolve(docker, ref)
+        target = await logs.resolve(engine, ref)
         return OwnedStreamingResponse(
-            logs.json_lines(docker, target, query),
+            logs.json_lines(engine, target, query),
             ticket=streams.acquire("logs"),
             media_type="application/json",
         )
-    target = await logs.resolve(docker, ref)
+    target = await logs.resolve(engine, ref)
     return OwnedStreamingResponse(
-        logs.text_lines(docker, target, query),
+        logs.text_lines(engine, target, query),
         ticket=streams.acquire("logs"),
         media_type="text/plain; charset=utf-8",
     )
@@ -120,18 +120,18 @@ async def container_logs(
 async def container_stats(
     ref: OwnedContainerRef,
     request: Request,
-    docker: StreamDockerDep,
+    engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
     stream: Annotated[bool, Query(description="A sample a second as SSE")] = False,
 ) -> ContainerStats | Response:
     """CPU %, memory usage/limit/percent, network and block I/O of a container."""
-    target = await logs.resolve(docker, ref)
+    target = await logs.resolve(engine, ref)
     if stream or sse.wants_sse(request.headers.get("accept")):
         return stream_response(
-            stats.sse_events(docker, target.id),
+            stats.sse_events(engine, target.id),
             ticket=streams.acquire("stats"),
             settings=settings,
             instance=request.url.path,
         )
-    return await stats.once(docker, target.id)
+    return await stats.once(engine, target.id)
