@@ -1,14 +1,19 @@
-"""Annotated dependencies the routers ask for: engine, settings, health monitor, caller."""
+"""Annotated dependencies the routers ask for: engine, settings, health monitor, caller.
+
+Everything comes from the lifespan's typed ``AppState``. Security is applied here too: the
+``Owned*`` dependencies resolve a reference among what the caller may touch and note it for
+the audit record, so a handler gets a reference it may use and nothing else to check.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import aiodocker
 from fastapi import Depends, Header, Request
 
-from app.engine.client import EngineClient
+from app.engine import EngineClient
 from app.health import HealthMonitor
+from app.lifespan import AppState, app_state
 from app.problems import CHALLENGE, Unauthorized
 from app.security.audit import AuditLog, note_target
 from app.security.ownership import resolve_owned, resolve_owned_network, resolve_owned_volume
@@ -22,27 +27,30 @@ from app.streams.tickets import StreamRegistry
 # which costs more than the engine call itself on a fast route.
 
 
+def _state(request: Request) -> AppState:
+    return app_state(request.app)
+
+
 async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return _state(request).settings
 
 
-async def get_engine_client(request: Request) -> EngineClient:
-    engine: EngineClient = request.app.state.engine
-    return engine
+async def get_engine(request: Request) -> EngineClient:
+    """The engine client of the ordinary pool."""
+    return _state(request).engine
 
 
-async def get_docker(request: Request) -> aiodocker.Docker:
-    engine: EngineClient = request.app.state.engine
-    return engine.docker
+async def get_stream_engine(request: Request) -> EngineClient:
+    """The engine client of the stream pool (long-lived calls: logs, exec, stats, events)."""
+    return _state(request).stream_engine
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineClientDep = Annotated[EngineClient, Depends(get_engine_client)]
-DockerDep = Annotated[aiodocker.Docker, Depends(get_docker)]
+EngineDep = Annotated[EngineClient, Depends(get_engine)]
+StreamEngineDep = Annotated[EngineClient, Depends(get_stream_engine)]
 
 # Declared on creating POSTs so the spec (and generated clients) show it; the work is done by
-# app.idempotency.IdempotencyMiddleware before the handler runs.
+# app.http.idempotency.IdempotencyMiddleware before the handler runs.
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -69,74 +77,63 @@ async def get_principal(request: Request) -> Principal:
 CurrentKey = Annotated[Principal, Depends(get_principal)]
 
 
-async def owned_container(ref: str, docker: DockerDep, caller: CurrentKey) -> str:
+async def owned_container(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
     """The container ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    container = await resolve_owned(docker, caller, ref)
+    container = await resolve_owned(engine, caller, ref)
     note_target(container)
     return container
 
 
-OwnedContainerRef = Annotated[str, Depends(owned_container)]
-
-
-async def owned_volume(name: str, docker: DockerDep, caller: CurrentKey) -> str:
+async def owned_volume(name: str, engine: EngineDep, caller: CurrentKey) -> str:
     """The volume ``name``, if the caller may touch it (a foreign one is 404)."""
-    volume = await resolve_owned_volume(docker, caller, name)
+    volume = await resolve_owned_volume(engine, caller, name)
     note_target(volume)
     return volume
 
 
-async def owned_network(ref: str, docker: DockerDep, caller: CurrentKey) -> str:
+async def owned_network(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
     """The network ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    network = await resolve_owned_network(docker, caller, ref)
+    network = await resolve_owned_network(engine, caller, ref)
     note_target(network)
     return network
 
 
+OwnedContainerRef = Annotated[str, Depends(owned_container)]
 OwnedVolumeName = Annotated[str, Depends(owned_volume)]
 OwnedNetworkRef = Annotated[str, Depends(owned_network)]
 
+# ---------------------------------------------------------------------------- app parts
+
 
 async def get_audit_log(request: Request) -> AuditLog:
-    audit: AuditLog = request.app.state.audit
-    return audit
-
-
-AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
+    return _state(request).audit
 
 
 async def get_health_monitor(request: Request) -> HealthMonitor:
-    monitor: HealthMonitor = request.app.state.health_monitor
-    return monitor
-
-
-HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]
-
-
-async def get_stream_docker(request: Request) -> aiodocker.Docker:
-    """The engine client of the stream pool (long-lived calls: logs, exec, stats, events)."""
-    engine: EngineClient = request.app.state.stream_engine
-    return engine.docker
+    return _state(request).health_monitor
 
 
 async def get_streams(request: Request) -> StreamRegistry:
-    registry: StreamRegistry = request.app.state.streams
-    return registry
+    return _state(request).streams
 
 
 async def get_event_hub(request: Request) -> EventHub:
-    hub: EventHub = request.app.state.events
-    return hub
-
-
-StreamDockerDep = Annotated[aiodocker.Docker, Depends(get_stream_docker)]
-StreamsDep = Annotated[StreamRegistry, Depends(get_streams)]
-EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
+    return _state(request).events
 
 
 async def get_list_coalescer(request: Request) -> Coalescer[bytes]:
-    shared: Coalescer[bytes] = request.app.state.container_lists
-    return shared
+    return _state(request).container_lists
 
 
+AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
+HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]
+StreamsDep = Annotated[StreamRegistry, Depends(get_streams)]
+EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 ListCoalescerDep = Annotated[Coalescer[bytes], Depends(get_list_coalescer)]
+
+
+async def get_app_state(request: Request) -> AppState:
+    return _state(request)
+
+
+AppStateDep = Annotated[AppState, Depends(get_app_state)]

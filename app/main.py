@@ -27,7 +27,6 @@ from app.routers import (
     volumes,
 )
 from app.security.setup import document_security, install_security
-from app.services.coalesce import Coalescer
 from app.settings import Settings
 
 
@@ -47,7 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
-    app.state.container_lists = Coalescer[bytes]()
     # Per app, not prometheus_client's global: several apps (tests) may live in one process.
     app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     install_problem_handlers(app)

@@ -35,7 +35,6 @@ import aiodocker
 import httpx
 
 from app.engine.client import EngineClient
-from app.engine.event_stream import event_stream
 from app.health.cache import HealthCache
 from app.health.monitor import HealthMonitor
 from app.settings import Settings
@@ -114,15 +113,19 @@ async def remove_all(docker: aiodocker.Docker) -> None:
 
 
 async def record_engine(
-    docker: aiodocker.Docker, into: list[tuple[str, str, float]], stop: asyncio.Event
+    engine_url: str, into: list[tuple[str, str, float]], stop: asyncio.Event
 ) -> None:
     filters = {"type": ["container"], "event": ["health_status"], "label": [f"{LABEL}={RUN}"]}
-    async with event_stream(docker, filters) as events:
-        async for event in events:
-            status = str(event.get("Action", "")).split(":", 1)[-1].strip()
-            into.append((event["Actor"]["ID"], status, event["timeNano"] / 1e9))
-            if stop.is_set():
-                return
+    client = EngineClient(Settings(engine_url=engine_url))
+    try:
+        async with client.events.stream(filters=filters) as events:
+            async for event in events:
+                status = str(event.get("Action", "")).split(":", 1)[-1].strip()
+                into.append((event["Actor"]["ID"], status, event["timeNano"] / 1e9))
+                if stop.is_set():
+                    return
+    finally:
+        await client.close()
 
 
 async def record_sse(
@@ -194,7 +197,7 @@ async def lag_and_cpu(args: argparse.Namespace, engine_url: str) -> None:
         sse_events: list[tuple[dict[str, Any], float]] = []
         subscribed, stop = asyncio.Event(), asyncio.Event()
         watchers = [
-            asyncio.create_task(record_engine(docker, engine_events, stop)),
+            asyncio.create_task(record_engine(engine_url, engine_events, stop)),
             asyncio.create_task(record_sse(base, sse_events, subscribed)),
         ]
         await subscribed.wait()
@@ -253,7 +256,7 @@ async def polling_cost(args: argparse.Namespace, engine_url: str) -> None:
             # Steady containers probed rarely: this measures the monitor's cost, not the engine's.
             await make_flippers(docker, target - made, start=made, probe=60, flip=False)
             made = target
-            monitor = HealthMonitor(client.docker, HealthCache(), settings)
+            monitor = HealthMonitor(client, HealthCache(), settings)
             await monitor.reconcile(full=True)  # warm: every container known
             cycles = []
             for _ in range(args.cycles):

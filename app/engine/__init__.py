@@ -1,1 +1,6 @@
-"""Everything that speaks to the Docker engine lives in this package."""
+"""Everything that speaks to the Docker engine lives here; ``EngineClient`` is the API."""
+
+from app.engine.client import EngineClient
+from app.engine.transport import ENGINE_FAILURES, EngineError, EngineStream, is_status
+
+__all__ = ["ENGINE_FAILURES", "EngineClient", "EngineError", "EngineStream", "is_status"]

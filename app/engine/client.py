@@ -1,21 +1,39 @@
-"""The one engine client: built in the lifespan, owned by it, closed by it."""
+"""The engine client is the API: built in the lifespan, owned by it, closed by it.
+
+Like httpx's ``Client``, it owns the connection pool and exposes the operations, grouped by
+resource: ``engine.containers``, ``.execs``, ``.images``, ``.volumes``, ``.networks``,
+``.system`` and ``.events``. Nothing outside ``app/engine`` knows which library speaks HTTP.
+"""
 
 from __future__ import annotations
-
-import asyncio
 
 import aiodocker
 import aiohttp
 
+from app.engine.containers import Containers
+from app.engine.events import Events
+from app.engine.execs import Execs
+from app.engine.images import Images
+from app.engine.networks import Networks
+from app.engine.system import System
 from app.engine.tracing import engine_trace_config
+from app.engine.transport import Transport
+from app.engine.volumes import Volumes
 from app.settings import Settings
 
 
 class EngineClient:
-    """Owns the aiodocker client and the connection pool under it."""
+    """One engine, one connection pool, and a resource object per kind of engine object."""
+
+    containers: Containers
+    execs: Execs
+    images: Images
+    volumes: Volumes
+    networks: Networks
+    system: System
+    events: Events
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
         url = settings.engine_url
         if url.startswith("unix://"):
             connector: aiohttp.BaseConnector = aiohttp.UnixConnector(
@@ -39,21 +57,24 @@ class EngineClient:
             timeout=timeout,
             trace_configs=[engine_trace_config()],
         )
-        # The version is negotiated lazily on the first call, so the service starts
-        # (and /livez answers) even while the engine is down.
-        self.docker = aiodocker.Docker(
+        # Built inside the running loop (the lifespan). The version is negotiated lazily on the
+        # first call, so the service starts (and /livez answers) even while the engine is down.
+        self._docker = aiodocker.Docker(
             url=base, connector=connector, session=self._session, timeout=timeout
         )
+        http = Transport(self._docker)
+        self.containers = Containers(http)
+        self.execs = Execs(http)
+        self.images = Images(http)
+        self.volumes = Volumes(http)
+        self.networks = Networks(http)
+        self.system = System(http, settings.ping_timeout)
+        self.events = Events(http)
 
     async def close(self) -> None:
-        await self.docker.close()
+        await self._docker.close()
         await self._session.close()
         await self._connector.close()
-
-    async def ping(self) -> None:
-        """Raise unless the engine answers ``_ping`` within the ping timeout."""
-        async with asyncio.timeout(self.settings.ping_timeout):
-            await self.docker._query_json("_ping", versioned_api=False)
 
     @property
     def open_connections(self) -> int:

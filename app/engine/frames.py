@@ -6,10 +6,9 @@ import struct
 from collections.abc import AsyncGenerator
 from enum import IntEnum
 
-import aiohttp
+from app.engine.transport import EngineStream
 
 _HEADER = struct.Struct(">BxxxL")
-READ_SIZE = 256 * 1024  # large reads: frame-by-frame reading halves the throughput
 
 
 class Stream(IntEnum):
@@ -42,15 +41,13 @@ class FrameParser:
         return frames
 
 
-async def read_frames(
-    response: aiohttp.ClientResponse, *, tty: bool
-) -> AsyncGenerator[tuple[Stream, bytes]]:
+async def read_frames(stream: EngineStream, *, tty: bool) -> AsyncGenerator[tuple[Stream, bytes]]:
     """Yield (stream, payload) from a log or attach response; a TTY stream is all stdout."""
     if tty:
-        async for chunk in response.content.iter_chunked(READ_SIZE):
+        async for chunk in stream.chunks():
             yield Stream.STDOUT, chunk
         return
     parser = FrameParser()
-    async for chunk in response.content.iter_chunked(READ_SIZE):
+    async for chunk in stream.chunks():
         for frame in parser.feed(chunk):
             yield frame

@@ -1,91 +1,85 @@
-"""Image calls to the engine: one thin function per Engine API operation."""
+"""``/images`` and ``/build``: one method per Engine API operation on images."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
-import aiodocker
-import aiohttp
-
-from app.engine.calls import JSON, filters_param, image_path, send, slow_timeout, stream_timeout
+from app.engine.transport import JSON, EngineStream, Filters, Rows, Transport, filters_param
 
 
-async def list_images(docker: aiodocker.Docker, filters: Mapping[str, list[str]]) -> list[JSON]:
-    result: list[JSON] = await docker._query_json("images/json", params=filters_param(filters))
-    return result
+def image_path(ref: str, action: str = "") -> str:
+    # Image names contain '/' and ':' and the engine routes them as `images/{name:.*}`; the
+    # schema already refused '..' segments and anything outside the reference alphabet.
+    return f"images/{quote(ref, safe='/:@')}" + (f"/{action}" if action else "")
 
 
-async def inspect(docker: aiodocker.Docker, ref: str) -> JSON:
-    result: JSON = await docker._query_json(image_path(ref, "json"))
-    return result
+class Images:
+    """Images of one engine: ``await engine.images.inspect(ref)``."""
 
+    def __init__(self, http: Transport) -> None:
+        self._http = http
 
-async def remove(docker: aiodocker.Docker, ref: str, *, force: bool, noprune: bool) -> list[JSON]:
-    result: list[JSON] = await docker._query_json(
-        image_path(ref),
-        "DELETE",
-        params={"force": force, "noprune": noprune},
-        timeout=slow_timeout(docker, 60),
-    )
-    return result
+    async def list(self, filters: Filters) -> Rows:
+        result: Rows = await self._http.json("GET", "images/json", params=filters_param(filters))
+        return result
 
+    async def inspect(self, ref: str) -> JSON:
+        result: JSON = await self._http.json("GET", image_path(ref, "json"))
+        return result
 
-async def tag(docker: aiodocker.Docker, ref: str, repository: str, tag: str) -> None:
-    await send(docker, image_path(ref, "tag"), "POST", params={"repo": repository, "tag": tag})
+    async def remove(self, ref: str, *, force: bool, noprune: bool) -> Rows:
+        result: Rows = await self._http.json(
+            "DELETE",
+            image_path(ref),
+            params={"force": force, "noprune": noprune},
+            timeouts=self._http.slow(60),
+        )
+        return result
 
+    async def tag(self, ref: str, repository: str, tag: str) -> None:
+        await self._http.send(
+            "POST", image_path(ref, "tag"), params={"repo": repository, "tag": tag}
+        )
 
-async def prune(docker: aiodocker.Docker, filters: Mapping[str, list[str]]) -> JSON:
-    result: JSON = await docker._query_json(
-        "images/prune", "POST", params=filters_param(filters), timeout=slow_timeout(docker, 300)
-    )
-    return result
+    async def prune(self, filters: Filters) -> JSON:
+        result: JSON = await self._http.json(
+            "POST", "images/prune", params=filters_param(filters), timeouts=self._http.slow(300)
+        )
+        return result
 
+    async def open_pull(
+        self, image: str, tag: str | None, platform: str | None, headers: Mapping[str, str]
+    ) -> EngineStream:
+        """The pull's progress stream (JSON lines), opened; the caller owns it."""
+        params: JSON = {"fromImage": image}
+        if tag:
+            params["tag"] = tag
+        if platform:
+            params["platform"] = platform
+        return await self._http.open("POST", "images/create", params=params, headers=headers)
 
-async def open_pull(
-    docker: aiodocker.Docker,
-    image: str,
-    tag: str | None,
-    platform: str | None,
-    headers: Mapping[str, str],
-) -> aiohttp.ClientResponse:
-    """The pull's progress stream, opened; the caller owns the response and must close it."""
-    params: JSON = {"fromImage": image}
-    if tag:
-        params["tag"] = tag
-    if platform:
-        params["platform"] = platform
-    return await docker._do_query(
-        "images/create", "POST", params=params, headers=headers, timeout=stream_timeout(docker)
-    )
+    async def open_push(
+        self, repository: str, tag: str, headers: Mapping[str, str]
+    ) -> EngineStream:
+        """The push's progress stream (JSON lines), opened; the caller owns it."""
+        return await self._http.open(
+            "POST", image_path(repository, "push"), params={"tag": tag}, headers=headers
+        )
 
-
-async def open_push(
-    docker: aiodocker.Docker, repository: str, tag: str, headers: Mapping[str, str]
-) -> aiohttp.ClientResponse:
-    """The push's progress stream, opened; the caller owns the response and must close it."""
-    return await docker._do_query(
-        image_path(repository, "push"),
-        "POST",
-        params={"tag": tag},
-        headers=headers,
-        timeout=stream_timeout(docker),
-    )
-
-
-async def open_build(
-    docker: aiodocker.Docker,
-    context: AsyncIterator[bytes],
-    params: Mapping[str, Any],
-    headers: Mapping[str, str],
-) -> aiohttp.ClientResponse:
-    """Send a tar context and open the build's output; the caller owns the response."""
-    return await docker._do_query(
-        "build",
-        "POST",
-        params=dict(params),
-        data=context,
-        headers={"Content-Type": "application/x-tar", **headers},
-        timeout=stream_timeout(docker),
-        chunked=True,
-    )
+    async def open_build(
+        self,
+        context: AsyncIterator[bytes],
+        params: Mapping[str, Any],
+        headers: Mapping[str, str],
+    ) -> EngineStream:
+        """Send a tar context (streamed) and open the build's output; the caller owns it."""
+        return await self._http.open(
+            "POST",
+            "build",
+            params=params,
+            data=context,
+            headers={"Content-Type": "application/x-tar", **headers},
+            chunked=True,
+        )

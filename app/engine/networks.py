@@ -1,43 +1,39 @@
-"""Network calls to the engine: one thin function per Engine API operation."""
+"""``/networks``: one method per Engine API operation on networks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import aiodocker
-
-from app.engine.calls import JSON, filters_param, segment, send, slow_timeout
+from app.engine.transport import JSON, Filters, Rows, Transport, filters_param, path
 
 
-async def list_networks(docker: aiodocker.Docker, filters: Mapping[str, list[str]]) -> list[JSON]:
-    result: list[JSON] = await docker._query_json("networks", params=filters_param(filters))
-    return result
+class Networks:
+    """Networks of one engine: ``await engine.networks.inspect(ref)``."""
 
+    def __init__(self, http: Transport) -> None:
+        self._http = http
 
-async def create(docker: aiodocker.Docker, body: JSON) -> str:
-    result: JSON = await docker._query_json("networks/create", "POST", data=body)
-    return str(result["Id"])
+    async def list(self, filters: Filters) -> Rows:
+        result: Rows = await self._http.json("GET", "networks", params=filters_param(filters))
+        return result
 
+    async def create(self, body: JSON) -> str:
+        result: JSON = await self._http.json("POST", "networks/create", body=body)
+        return str(result["Id"])
 
-async def inspect(docker: aiodocker.Docker, ref: str) -> JSON:
-    result: JSON = await docker._query_json(f"networks/{segment(ref)}")
-    return result
+    async def inspect(self, ref: str) -> JSON:
+        result: JSON = await self._http.json("GET", path("networks", ref))
+        return result
 
+    async def remove(self, ref: str) -> None:
+        await self._http.send("DELETE", path("networks", ref))
 
-async def remove(docker: aiodocker.Docker, ref: str) -> None:
-    await send(docker, f"networks/{segment(ref)}", "DELETE")
+    async def connect(self, ref: str, body: JSON) -> None:
+        await self._http.send("POST", path("networks", ref, "connect"), body=body)
 
+    async def disconnect(self, ref: str, body: JSON) -> None:
+        await self._http.send("POST", path("networks", ref, "disconnect"), body=body)
 
-async def connect(docker: aiodocker.Docker, ref: str, body: JSON) -> None:
-    await send(docker, f"networks/{segment(ref)}/connect", "POST", body=body)
-
-
-async def disconnect(docker: aiodocker.Docker, ref: str, body: JSON) -> None:
-    await send(docker, f"networks/{segment(ref)}/disconnect", "POST", body=body)
-
-
-async def prune(docker: aiodocker.Docker, filters: Mapping[str, list[str]]) -> JSON:
-    result: JSON = await docker._query_json(
-        "networks/prune", "POST", params=filters_param(filters), timeout=slow_timeout(docker, 60)
-    )
-    return result
+    async def prune(self, filters: Filters) -> JSON:
+        result: JSON = await self._http.json(
+            "POST", "networks/prune", params=filters_param(filters), timeouts=self._http.slow(60)
+        )
+        return result

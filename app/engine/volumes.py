@@ -1,36 +1,34 @@
-"""Volume calls to the engine: one thin function per Engine API operation."""
+"""``/volumes``: one method per Engine API operation on volumes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import aiodocker
-
-from app.engine.calls import JSON, filters_param, segment, send, slow_timeout
+from app.engine.transport import JSON, Filters, Rows, Transport, filters_param, path
 
 
-async def list_volumes(docker: aiodocker.Docker, filters: Mapping[str, list[str]]) -> list[JSON]:
-    result: JSON = await docker._query_json("volumes", params=filters_param(filters))
-    volumes: list[JSON] = result.get("Volumes") or []
-    return volumes
+class Volumes:
+    """Volumes of one engine: ``await engine.volumes.inspect(name)``."""
 
+    def __init__(self, http: Transport) -> None:
+        self._http = http
 
-async def create(docker: aiodocker.Docker, body: JSON) -> JSON:
-    result: JSON = await docker._query_json("volumes/create", "POST", data=body)
-    return result
+    async def list(self, filters: Filters) -> Rows:
+        result: JSON = await self._http.json("GET", "volumes", params=filters_param(filters))
+        volumes: Rows = result.get("Volumes") or []
+        return volumes
 
+    async def create(self, body: JSON) -> JSON:
+        result: JSON = await self._http.json("POST", "volumes/create", body=body)
+        return result
 
-async def inspect(docker: aiodocker.Docker, name: str) -> JSON:
-    result: JSON = await docker._query_json(f"volumes/{segment(name)}")
-    return result
+    async def inspect(self, name: str) -> JSON:
+        result: JSON = await self._http.json("GET", path("volumes", name))
+        return result
 
+    async def remove(self, name: str, *, force: bool) -> None:
+        await self._http.send("DELETE", path("volumes", name), params={"force": force})
 
-async def remove(docker: aiodocker.Docker, name: str, *, force: bool) -> None:
-    await send(docker, f"volumes/{segment(name)}", "DELETE", params={"force": force})
-
-
-async def prune(docker: aiodocker.Docker, filters: Mapping[str, list[str]]) -> JSON:
-    result: JSON = await docker._query_json(
-        "volumes/prune", "POST", params=filters_param(filters), timeout=slow_timeout(docker, 300)
-    )
-    return result
+    async def prune(self, filters: Filters) -> JSON:
+        result: JSON = await self._http.json(
+            "POST", "volumes/prune", params=filters_param(filters), timeouts=self._http.slow(300)
+        )
+        return result

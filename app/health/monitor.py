@@ -13,12 +13,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-import aiodocker
-import aiohttp
-from aiodocker.exceptions import DockerError
-
-from app.engine import containers as engine
-from app.engine.event_stream import event_stream
+from app.engine import ENGINE_FAILURES, EngineClient, is_status
 from app.health.cache import Entry, HealthCache, loop_time
 from app.health.snapshot import snapshot_as_of, snapshot_from_inspect
 from app.schemas.health import HealthState
@@ -29,8 +24,7 @@ log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 _WATCHED_ACTIONS = ["create", "start", "die", "destroy", "rename", "health_status"]
 _EVENT_FILTERS = {"type": ["container"], "event": _WATCHED_ACTIONS}
-# Failures the monitor rides out (engine down, restarting, slow); anything else is a bug.
-ENGINE_FAILURES = (DockerError, aiohttp.ClientError, OSError, TimeoutError)
+# The monitor rides out ENGINE_FAILURES (engine down, restarting, slow); anything else is a bug.
 
 
 def backoff_delay(attempt: int, initial: float, cap: float) -> float:
@@ -54,8 +48,8 @@ def _announced_health(action: str, event: JSON) -> tuple[HealthState, datetime] 
 
 
 class HealthMonitor:
-    def __init__(self, docker: aiodocker.Docker, cache: HealthCache, settings: Settings) -> None:
-        self.docker = docker
+    def __init__(self, engine: EngineClient, cache: HealthCache, settings: Settings) -> None:
+        self.engine = engine
         self.cache = cache
         self.settings = settings
         self.online = asyncio.Event()  # set while the event stream is up and the cache resynced
@@ -97,7 +91,7 @@ class HealthMonitor:
         attempt = 0
         while True:
             try:
-                async with event_stream(self.docker, _EVENT_FILTERS) as events:
+                async with self.engine.events.stream(filters=_EVENT_FILTERS) as events:
                     # Subscribed first, resynced second: nothing that happens in between is lost.
                     await self.resync()
                     self.online.set()
@@ -160,9 +154,9 @@ class HealthMonitor:
             announced = self._pending.pop(ref, [])
             issued = loop_time()
             try:
-                doc = await engine.inspect(self.docker, ref)
-            except DockerError as exc:
-                if exc.status != 404:
+                doc = await self.engine.containers.inspect(ref)
+            except Exception as exc:
+                if not is_status(exc, 404):
                     raise
                 if self.cache.get(ref) is not None:
                     self.cache.discard(ref, issued)
@@ -188,7 +182,7 @@ class HealthMonitor:
         ones and ones whose run state moved, so the cost grows with health-checked containers.
         """
         issued = loop_time()
-        rows = await engine.list_containers(self.docker, all=True, filters={})
+        rows = await self.engine.containers.list(all=True)
         self.cache.discard_missing((row["Id"] for row in rows), issued)
         targets: list[str] = []
         for row in rows:

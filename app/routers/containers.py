@@ -9,18 +9,18 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.deps import (
     CurrentKey,
-    DockerDep,
+    EngineDep,
     HealthMonitorDep,
     IdempotencyKey,
     ListCoalescerDep,
     OwnedContainerRef,
     SettingsDep,
-    StreamDockerDep,
+    StreamEngineDep,
     StreamsDep,
 )
 from app.engine.upstream import UpstreamResponse
 from app.http.negotiation import JSON, SSE, negotiate
-from app.http.params import LabelFilter, time_query
+from app.http.params import time_query
 from app.routers import run_stream
 from app.schemas.containers import (
     Container,
@@ -36,11 +36,8 @@ from app.schemas.containers import (
 from app.schemas.health import HealthStatus
 from app.schemas.media import require_tar, tar_request_body, tar_response
 from app.schemas.problem import located, problems
+from app.schemas.query import LabelFilter
 from app.schemas.stream_events import OUTPUT, sse_content
-from app.security.audit import note_target
-from app.security.guard import admit_container
-from app.security.ownership import owner_filter
-from app.security.redact import container_for
 from app.services import archive, containers, health, run
 
 router = APIRouter(prefix="/v1/containers", tags=["containers"])
@@ -60,7 +57,7 @@ Signal = Annotated[
 
 @router.get("", response_model=list[ContainerSummary], responses=problems())
 async def list_containers(
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     monitor: HealthMonitorDep,
     shared: ListCoalescerDep,
@@ -75,23 +72,18 @@ async def list_containers(
     Identical lists that arrive together share one engine call begun after all of them arrived
     (see app.services.coalesce), so a burst costs the engine one list and no answer is stale.
     """
-    # A scope-own key's filter goes to the engine, so foreign rows never leave it.
-    labels = [*(label or []), *owner_filter(caller)]
-
-    async def fetch() -> bytes:
-        rows = await containers.list_containers(
-            docker,
-            all=all,
-            labels=labels,
-            status=status,
-            name=name,
-            ancestor=ancestor,
-            health=monitor.cache.health_of,
-        )
-        return json.dumps(rows, separators=(",", ":")).encode()
-
-    key = (all, tuple(sorted(labels)), status, name, ancestor)
-    return Response(await shared.run(key, fetch), media_type="application/json")
+    body = await containers.list_encoded(
+        engine,
+        caller,
+        shared,
+        all=all,
+        labels=label,
+        status=status,
+        name=name,
+        ancestor=ancestor,
+        health=monitor.cache.health_of,
+    )
+    return Response(body, media_type="application/json")
 
 
 @router.post(
@@ -103,7 +95,7 @@ async def list_containers(
 async def create_container(
     spec: ContainerSpec,
     response: Response,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
     start: Annotated[bool, Query(description="Start it too (the SDK's run(detach=True))")] = False,
@@ -114,13 +106,9 @@ async def create_container(
     The spec passes the key's policy profile first: a refusal is a 403 ``policy-denied``
     problem listing every violation, and nothing reaches the engine.
     """
-    spec = await admit_container(docker, spec, caller, settings)
-    created = await containers.create(
-        docker, spec, start=start, default_host_ip=settings.publish_host_ip
-    )
-    note_target(created.id)
+    created = await containers.create(engine, caller, spec, start=start, settings=settings)
     response.headers["Location"] = f"{router.prefix}/{created.id}"
-    return container_for(created, caller)
+    return created
 
 
 @router.post(
@@ -137,10 +125,10 @@ async def create_container(
 async def run_container(
     spec: RunSpec,
     request: Request,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
-    stream_docker: StreamDockerDep,
+    stream_engine: StreamEngineDep,
     streams: StreamsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> RunResult | Response:
@@ -149,23 +137,16 @@ async def run_container(
     A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).
     With ``Accept: text/event-stream`` the output streams as it happens, then ``end``.
     """
-    spec = await admit_container(docker, spec, caller, settings)
     if negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
-        return await run_stream.stream(stream_docker, spec, streams, settings, request.url.path)
-    result = await run.run(
-        docker,
-        spec,
-        default_host_ip=settings.publish_host_ip,
-        default_timeout=settings.run_default_timeout,
-        max_output_bytes=settings.max_output_bytes,
-    )
-    note_target(result.container_id)
-    return result
+        return await run_stream.stream(
+            engine, stream_engine, caller, spec, streams, settings, request.url.path
+        )
+    return await run.run(engine, caller, spec, settings)
 
 
 @router.post("/prune", response_model=PruneResult, responses=problems())
 async def prune_containers(
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     label: LabelFilter = None,
     until: Annotated[
@@ -178,14 +159,13 @@ async def prune_containers(
     ] = None,
 ) -> PruneResult:
     """Remove stopped containers (optionally only those with these labels)."""
-    labels = [*(label or []), *owner_filter(caller)]
-    return await containers.prune(docker, labels=labels, until=time_query("until", until))
+    return await containers.prune(engine, caller, labels=label, until=time_query("until", until))
 
 
 @router.get("/{ref}", response_model=Container, responses=problems(404, 409))
 async def get_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     monitor: HealthMonitorDep,
     raw: Annotated[bool, Query(description="Add the engine's inspect document as attrs")] = False,
@@ -194,74 +174,73 @@ async def get_container(
 
     Environment values (in ``environment`` and ``attrs``) are hidden from viewer keys.
     """
-    view = await containers.inspect(docker, ref, raw=raw, health=monitor.cache.health_of)
-    return container_for(view, caller)
+    return await containers.inspect(engine, caller, ref, raw=raw, health=monitor.cache.health_of)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
 async def remove_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     force: Annotated[bool, Query(description="Kill it first if it is running")] = False,
     volumes: Annotated[bool, Query(description="Remove its anonymous volumes too")] = False,
 ) -> Response:
     """Remove a container."""
-    await containers.remove(docker, ref, force=force, volumes=volumes)
+    await containers.remove(engine, ref, force=force, volumes=volumes)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{ref}/start", response_model=Container, responses=problems(400, 404, 409))
 async def start_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
 ) -> Container:
     """Start a container (no-op if it is running)."""
-    return container_for(await containers.start(docker, ref), caller)
+    return await containers.start(engine, caller, ref)
 
 
 @router.post("/{ref}/stop", response_model=Container, responses=problems(404, 409))
 async def stop_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, grace: GraceSeconds = None
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, grace: GraceSeconds = None
 ) -> Container:
     """Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds."""
-    return container_for(await containers.stop(docker, ref, grace), caller)
+    return await containers.stop(engine, caller, ref, grace)
 
 
 @router.post("/{ref}/restart", response_model=Container, responses=problems(404, 409))
 async def restart_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, grace: GraceSeconds = None
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, grace: GraceSeconds = None
 ) -> Container:
     """Restart a container."""
-    return container_for(await containers.restart(docker, ref, grace), caller)
+    return await containers.restart(engine, caller, ref, grace)
 
 
 @router.post("/{ref}/kill", response_model=Container, responses=problems(400, 404, 409))
 async def kill_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey, signal: Signal = None
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, signal: Signal = None
 ) -> Container:
     """Send a signal (SIGKILL by default) to a running container."""
-    return container_for(await containers.kill(docker, ref, signal), caller)
+    return await containers.kill(engine, caller, ref, signal)
 
 
 @router.post("/{ref}/pause", response_model=Container, responses=problems(404, 409))
 async def pause_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
 ) -> Container:
     """Freeze every process of a running container."""
-    return container_for(await containers.pause(docker, ref), caller)
+    return await containers.pause(engine, caller, ref)
 
 
 @router.post("/{ref}/unpause", response_model=Container, responses=problems(404, 409))
 async def unpause_container(
-    ref: OwnedContainerRef, docker: DockerDep, caller: CurrentKey
+    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
 ) -> Container:
     """Thaw a paused container."""
-    return container_for(await containers.unpause(docker, ref), caller)
+    return await containers.unpause(engine, caller, ref)
 
 
 @router.post("/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409))
 async def wait_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     monitor: HealthMonitorDep,
     condition: Annotated[
         Literal["not-running", "next-exit", "removed", "healthy", "unhealthy"],
@@ -279,23 +258,23 @@ async def wait_container(
     """Block until the container stops, exits next, is removed, or turns healthy/unhealthy."""
     if condition == "healthy" or condition == "unhealthy":
         return await health.wait_for_health(monitor, ref, condition=condition, within=within)
-    return await containers.wait(docker, ref, condition=condition, within=within)
+    return await containers.wait(engine, ref, condition=condition, within=within)
 
 
 @router.get("/{ref}/top", response_model=TopResult, responses=problems(404, 409))
 async def top_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     ps_args: Annotated[str | None, Query(pattern=r"^[a-zA-Z -]{1,32}$")] = None,
 ) -> TopResult:
     """The processes running in a container."""
-    return await containers.top(docker, ref, ps_args)
+    return await containers.top(engine, ref, ps_args)
 
 
 @router.get("/{ref}/changes", response_model=list[FilesystemChange], responses=problems(404))
-async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[FilesystemChange]:
+async def container_changes(ref: OwnedContainerRef, engine: EngineDep) -> list[FilesystemChange]:
     """Files added, changed or deleted in the container's filesystem."""
-    return await containers.changes(docker, ref)
+    return await containers.changes(engine, ref)
 
 
 @router.get(
@@ -309,7 +288,7 @@ async def container_changes(ref: OwnedContainerRef, docker: DockerDep) -> list[F
 )
 async def get_archive(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    engine: EngineDep,
     streams: StreamsDep,
     path: Annotated[str, Query(min_length=1)],
 ) -> UpstreamResponse:
@@ -319,7 +298,7 @@ async def get_archive(
     """
     ticket = streams.acquire("archive")
     try:
-        upstream, stat = await archive.open_download(docker, ref, path)
+        upstream, stat = await archive.open_download(engine, ref, path)
     except BaseException:
         ticket.release()
         raise
@@ -338,12 +317,12 @@ async def get_archive(
 async def put_archive(
     ref: OwnedContainerRef,
     request: Request,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     path: Annotated[str, Query(min_length=1, description="Directory to extract into")],
 ) -> Response:
     """Extract a tar archive into a directory of the container."""
     require_tar(request.headers.get("content-type"), "archive")
     archive.check_upload_length(request.headers.get("content-length"), settings.max_archive_bytes)
-    await archive.upload(docker, ref, path, request.stream())
+    await archive.upload(engine, ref, path, request.stream())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 
-from app.deps import CurrentKey, EventHubDep, SettingsDep, StreamDockerDep, StreamsDep
+from app.deps import CurrentKey, EventHubDep, SettingsDep, StreamEngineDep, StreamsDep
 from app.http.negotiation import SSE, negotiate
-from app.http.params import ContainerSelector, LabelFilter, time_query
+from app.http.params import time_query
 from app.problems import BadRequest
 from app.schemas.problem import problems
+from app.schemas.query import ContainerSelector, LabelFilter
 from app.schemas.stream_events import ALWAYS, sse_content
-from app.security.ownership import owner_filter
 from app.services import events
 from app.streams.responses import EventStream, stream_response
 
@@ -48,7 +48,7 @@ def _after_ns(last_event_id: str | None, since: str | None) -> int | None:
 async def stream_events(
     request: Request,
     hub: EventHubDep,
-    docker: StreamDockerDep,
+    engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
     caller: CurrentKey,
@@ -66,16 +66,12 @@ async def stream_events(
     A client too slow for its buffer gets ``event: error`` (reason ``overflow``) and is closed.
     """
     negotiate(request.headers.get("accept"), (SSE,))  # 406 for a client that wants no stream
-    filters = events.EventFilter(
-        types=frozenset(type or ()),
-        # A scope-own key sees only events of what it owns (events of unowned objects carry no
-        # owner label, so they are filtered out: fail closed).
-        labels=(*(label or ()), *owner_filter(caller)),
-        containers=frozenset(container or ()),
+    filters = events.EventFilter.for_caller(
+        caller, types=type or (), labels=label or (), containers=container or ()
     )
     after_ns = _after_ns(last_event_id, since)
     return stream_response(
-        events.sse_events(hub, docker, filters, after_ns),
+        events.sse_events(hub, engine, filters, after_ns),
         ticket=streams.acquire("events"),
         settings=settings,
         instance=request.url.path,

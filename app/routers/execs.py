@@ -7,18 +7,16 @@ from fastapi.responses import JSONResponse
 
 from app.deps import (
     CurrentKey,
-    DockerDep,
+    EngineDep,
     OwnedContainerRef,
     SettingsDep,
-    StreamDockerDep,
+    StreamEngineDep,
     StreamsDep,
 )
 from app.http.negotiation import JSON, SSE, negotiate
 from app.schemas.problem import problems
 from app.schemas.stream_events import OUTPUT, sse_content
 from app.schemas.streams import ExecInfo, ExecResult, ExecSpec, ExecStarted
-from app.security.guard import admit_exec
-from app.security.ownership import resolve_owned
 from app.services import execs
 from app.streams.responses import stream_response
 
@@ -42,7 +40,7 @@ async def exec_in_container(
     spec: ExecSpec,
     request: Request,
     caller: CurrentKey,
-    docker: StreamDockerDep,
+    engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
 ) -> ExecResult | Response:
@@ -51,37 +49,32 @@ async def exec_in_container(
     ``timeout`` kills the process (``timed_out``); output past ``max_output_bytes`` is dropped
     (``truncated``). ``detach: true`` answers 202 at once; follow it with ``GET /v1/execs/{id}``.
     """
-    admit_exec(caller, privileged=spec.privileged, user=spec.user)
     prepared = await execs.prepare(
-        docker,
+        engine,
+        caller,
         ref,
         spec,
         default_timeout=settings.exec_default_timeout,
         max_output_bytes=settings.max_output_bytes,
     )
     if spec.detach:
-        await execs.start_detached(docker, prepared)
+        await execs.start_detached(engine, prepared)
         return JSONResponse(
             ExecStarted(exec_id=prepared.exec_id).model_dump(),
             status_code=status.HTTP_202_ACCEPTED,
         )
     if negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
         return stream_response(
-            execs.sse_events(docker, prepared),
+            execs.sse_events(engine, prepared),
             ticket=streams.acquire("exec"),
             settings=settings,
             instance=request.url.path,
         )
     with streams.slot("exec"):
-        return await execs.run_to_completion(docker, prepared)
+        return await execs.run_to_completion(engine, prepared)
 
 
 @router.get("/execs/{exec_id}", response_model=ExecInfo, responses=problems(404))
-async def get_exec(
-    exec_id: str, docker: StreamDockerDep, engine: DockerDep, caller: CurrentKey
-) -> ExecInfo:
+async def get_exec(exec_id: str, engine: EngineDep, caller: CurrentKey) -> ExecInfo:
     """An exec's state: running, exit code, pid, command."""
-    found = await execs.info(docker, exec_id)
-    # An exec is the caller's to see only if its container is (a foreign one is 404).
-    await resolve_owned(engine, caller, found.container_id)
-    return found
+    return await execs.info(engine, caller, exec_id)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from app.deps import CurrentKey, HealthMonitorDep, OwnedContainerRef, SettingsDep, StreamsDep
-from app.health.cache import HealthCache
 from app.http.negotiation import SSE, negotiate
-from app.http.params import LabelFilter
 from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
+from app.schemas.query import LabelFilter
 from app.schemas.stream_events import ALWAYS, sse_content
-from app.security.ownership import owner_filter
 from app.services import health
 from app.streams.responses import EventStream, subscription_stream
 from app.streams.sse import Event
@@ -30,8 +27,7 @@ async def list_health(
     status: Annotated[HealthState | None, Query()] = None,
 ) -> list[HealthStatus]:
     """The cached health of every container that has a health check (label filters AND)."""
-    labels = [*(label or []), *owner_filter(caller)]
-    return health.list_health(monitor, labels=labels, status=status)
+    return health.list_health(monitor, caller, labels=label, status=status)
 
 
 @router.get(
@@ -68,8 +64,7 @@ async def health_events(
 ) -> EventStream:
     """Stream health transitions: ``{container_id, name, from, to, failing_streak, ...}``."""
     negotiate(request.headers.get("accept"), (SSE,))  # 406 for a client that wants no stream
-    owner = owner_filter(caller)
-    visible = (lambda _id: True) if not owner else _owned_by(monitor.cache, owner[0])
+    visible = health.visible_to(monitor.cache, caller)
     ticket = streams.acquire("health")
 
     def render(transition: HealthTransition) -> Event | None:
@@ -84,14 +79,3 @@ async def health_events(
         settings=settings,
         instance=request.url.path,
     )
-
-
-def _owned_by(cache: HealthCache, owner_label: str) -> Callable[[str], bool]:
-    """For a scope-own key: is this container one of its own (by the cached labels)?"""
-    key, _, value = owner_label.partition("=")
-
-    def visible(container_id: str) -> bool:
-        entry = cache.get(container_id)
-        return entry is not None and entry.snap.labels.get(key) == value
-
-    return visible

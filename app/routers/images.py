@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from app.deps import DockerDep, SettingsDep, StreamsDep
+from app.deps import EngineDep, SettingsDep, StreamsDep
 from app.http.negotiation import JSON, SSE, negotiate
-from app.http.params import LabelFilter
 from app.schemas.images import (
     BuildOptions,
     Image,
@@ -26,6 +25,7 @@ from app.schemas.images import (
 )
 from app.schemas.media import checked_tar, require_tar, tar_request_body
 from app.schemas.problem import located, problems
+from app.schemas.query import LabelFilter
 from app.schemas.stream_events import TRANSFER, sse_content
 from app.services import images
 from app.services.images import Transfer
@@ -47,7 +47,7 @@ TRANSFER_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def _answer(
     request: Request,
     transfer: Transfer,
-    docker: DockerDep,
+    engine: EngineDep,
     streams: StreamRegistry,
     settings: Settings,
 ) -> Image | Response:
@@ -59,13 +59,13 @@ async def _answer(
             transfer.close()
             raise
         return stream_response(
-            transfer_events(transfer, docker),
+            transfer_events(transfer, engine),
             ticket=ticket,
             settings=settings,
             instance=request.url.path,
             cleanup=transfer.close,
         )
-    return await images.finish(docker, transfer)
+    return await images.finish(engine, transfer)
 
 
 async def build_options(
@@ -100,7 +100,7 @@ async def build_options(
 
 @router.get("", response_model=list[ImageSummary], responses=problems())
 async def list_images(
-    docker: DockerDep,
+    engine: EngineDep,
     dangling: Annotated[bool | None, Query(description="Only untagged (or only tagged)")] = None,
     label: LabelFilter = None,
     reference: Annotated[
@@ -108,7 +108,7 @@ async def list_images(
     ] = None,
 ) -> list[ImageSummary]:
     """List images, filtered by dangling state, labels and name."""
-    return await images.list_images(docker, dangling=dangling, labels=label, reference=reference)
+    return await images.list_images(engine, dangling=dangling, labels=label, reference=reference)
 
 
 @router.post(
@@ -117,13 +117,13 @@ async def list_images(
 async def pull_image(
     spec: PullSpec,
     request: Request,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
 ) -> Image | Response:
     """Pull an image; registry credentials come from the server's configuration."""
-    transfer = await images.open_pull(docker, spec, settings)
-    return await _answer(request, transfer, docker, streams, settings)
+    transfer = await images.open_pull(engine, spec, settings)
+    return await _answer(request, transfer, engine, streams, settings)
 
 
 @router.post(
@@ -132,13 +132,13 @@ async def pull_image(
 async def push_image(
     spec: PushSpec,
     request: Request,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
 ) -> Image | Response:
     """Push ``repository:tag`` to its registry; the result lists the new registry digest."""
-    transfer = await images.open_push(docker, spec, settings)
-    return await _answer(request, transfer, docker, streams, settings)
+    transfer = await images.open_push(engine, spec, settings)
+    return await _answer(request, transfer, engine, streams, settings)
 
 
 @router.post(
@@ -149,7 +149,7 @@ async def push_image(
 )
 async def build_image(
     request: Request,
-    docker: DockerDep,
+    engine: EngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
     options: Annotated[BuildOptions, Depends(build_options)],
@@ -160,17 +160,17 @@ async def build_image(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )
     context = await checked_tar(request.stream(), "build context")
-    transfer = await images.open_build(docker, context, options, settings)
-    return await _answer(request, transfer, docker, streams, settings)
+    transfer = await images.open_build(engine, context, options, settings)
+    return await _answer(request, transfer, engine, streams, settings)
 
 
 @router.post("/prune", response_model=ImagePruneResult, responses=problems())
 async def prune_images(
-    docker: DockerDep, spec: ImagePruneSpec | None = None, label: LabelFilter = None
+    engine: EngineDep, spec: ImagePruneSpec | None = None, label: LabelFilter = None
 ) -> ImagePruneResult:
     """Remove unused images (dangling ones by default; only those with these labels if given)."""
     dangling = spec.dangling if spec is not None else True
-    return await images.prune(docker, dangling=dangling, labels=label)
+    return await images.prune(engine, dangling=dangling, labels=label)
 
 
 @router.post(
@@ -179,25 +179,25 @@ async def prune_images(
     response_model=Image,
     responses={**located("The image, at Location (its new name)"), **problems(400, 404, 409)},
 )
-async def tag_image(ref: RefPath, spec: TagSpec, docker: DockerDep, response: Response) -> Image:
+async def tag_image(ref: RefPath, spec: TagSpec, engine: EngineDep, response: Response) -> Image:
     """Give an image another name: ``repository:tag``."""
-    tagged = await images.tag(docker, ref, spec)
+    tagged = await images.tag(engine, ref, spec)
     response.headers["Location"] = f"{router.prefix}/{quote(f'{spec.repository}:{spec.tag}')}"
     return tagged
 
 
 @router.get("/{ref:path}", response_model=Image, responses=problems(404, 409))
-async def get_image(ref: RefPath, docker: DockerDep) -> Image:
+async def get_image(ref: RefPath, engine: EngineDep) -> Image:
     """Inspect an image by name, reference, id or id prefix."""
-    return await images.inspect(docker, ref)
+    return await images.inspect(engine, ref)
 
 
 @router.delete("/{ref:path}", response_model=ImageRemoval, responses=problems(404, 409))
 async def remove_image(
     ref: RefPath,
-    docker: DockerDep,
+    engine: EngineDep,
     force: Annotated[bool, Query(description="Untag and remove even if containers use it")] = False,
     noprune: Annotated[bool, Query(description="Keep untagged parent images")] = False,
 ) -> ImageRemoval:
     """Remove an image (or one of its tags): what was untagged and what was deleted."""
-    return await images.remove(docker, ref, force=force, noprune=noprune)
+    return await images.remove(engine, ref, force=force, noprune=noprune)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app.deps import OwnedContainerRef, SettingsDep, StreamDockerDep, StreamsDep
+from app.deps import OwnedContainerRef, SettingsDep, StreamEngineDep, StreamsDep
 from app.http.negotiation import JSON, SSE, TEXT, negotiate
 from app.http.params import time_query
 from app.problems import BadRequest
@@ -42,7 +42,7 @@ _LOG_RESPONSES = {
 async def container_logs(
     ref: OwnedContainerRef,
     request: Request,
-    docker: StreamDockerDep,
+    engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
     follow: Annotated[bool, Query(description="Keep streaming new lines")] = False,
@@ -61,8 +61,7 @@ async def container_logs(
     ``application/json`` (also for a missing ``Accept`` or ``*/*``): ``[{stream, timestamp,
     line}]``, not with ``follow``. ``text/event-stream``: ``stdout``/``stderr`` events whose
     ``id`` is the engine timestamp (``#n`` for repeats); ``Last-Event-ID`` resumes right after
-    that line; ``end`` closes.
-    ``text/plain``: the lines as text.
+    that line; ``end`` closes. ``text/plain``: the lines as text.
     """
     if not (stdout or stderr):
         raise BadRequest("ask for stdout, stderr or both")
@@ -83,11 +82,11 @@ async def container_logs(
                 point = ResumePoint.parse(last_event_id)
             except ValueError as exc:
                 raise BadRequest(str(exc)) from exc
-        target = await logs.resolve(docker, ref)
-        if point is not None and await logs.fully_delivered(docker, target, query, point):
+        target = await logs.resolve(engine, ref)
+        if point is not None and await logs.fully_delivered(engine, target, query, point):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
         return stream_response(
-            logs.sse_events(docker, target, query, point),
+            logs.sse_events(engine, target, query, point),
             ticket=streams.acquire("logs"),
             settings=settings,
             instance=request.url.path,
@@ -95,15 +94,15 @@ async def container_logs(
     if media == JSON:
         if follow:
             raise BadRequest("follow needs Accept: text/event-stream or text/plain")
-        target = await logs.resolve(docker, ref)
+        target = await logs.resolve(engine, ref)
         return OwnedStreamingResponse(
-            logs.json_lines(docker, target, query),
+            logs.json_lines(engine, target, query),
             ticket=streams.acquire("logs"),
             media_type="application/json",
         )
-    target = await logs.resolve(docker, ref)
+    target = await logs.resolve(engine, ref)
     return OwnedStreamingResponse(
-        logs.text_lines(docker, target, query),
+        logs.text_lines(engine, target, query),
         ticket=streams.acquire("logs"),
         media_type="text/plain; charset=utf-8",
     )
@@ -125,18 +124,18 @@ async def container_logs(
 async def container_stats(
     ref: OwnedContainerRef,
     request: Request,
-    docker: StreamDockerDep,
+    engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
     stream: Annotated[bool, Query(description="A sample a second as SSE")] = False,
 ) -> ContainerStats | Response:
     """CPU %, memory usage/limit/percent, network and block I/O of a container."""
-    target = await logs.resolve(docker, ref)
+    target = await logs.resolve(engine, ref)
     if stream or negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
         return stream_response(
-            stats.sse_events(docker, target.id),
+            stats.sse_events(engine, target.id),
             ticket=streams.acquire("stats"),
             settings=settings,
             instance=request.url.path,
         )
-    return await stats.once(docker, target.id)
+    return await stats.once(engine, target.id)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from app.deps import EngineClientDep
+from app.deps import AppStateDep
 from app.observability.metrics import ENGINE_CONNECTIONS
 
 router = APIRouter(tags=["service"])
@@ -21,12 +21,11 @@ router = APIRouter(tags=["service"])
         }
     },
 )
-async def metrics(request: Request, engine: EngineClientDep) -> Response:
+async def metrics(state: AppStateDep) -> Response:
     """Request, engine, stream and health-cache metrics for Prometheus to scrape."""
     # async def on purpose: collectors read loop-owned state, so they run on the loop's thread.
-    ENGINE_CONNECTIONS.set(engine.open_connections)
+    ENGINE_CONNECTIONS.set(state.engine.open_connections)
     # Process-wide metrics live on the default registry; collectors of this app's own state
     # (the health cache) on the app's registry, so several apps in one process never collide.
-    own: CollectorRegistry = request.app.state.metrics_registry
-    body = generate_latest(REGISTRY) + generate_latest(own)
+    body = generate_latest(REGISTRY) + generate_latest(state.metrics_registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.deps import CurrentKey, DockerDep, IdempotencyKey, OwnedNetworkRef
-from app.http.params import LabelFilter
+from app.deps import CurrentKey, EngineDep, IdempotencyKey, OwnedNetworkRef
 from app.schemas.networks import (
     ConnectSpec,
     DisconnectSpec,
@@ -17,27 +16,21 @@ from app.schemas.networks import (
     NetworkSummary,
 )
 from app.schemas.problem import located, problems
-from app.security.ownership import (
-    owner_filter,
-    owner_labels,
-    reject_reserved_labels,
-    resolve_owned,
-)
-from app.services import drivers, networks
+from app.schemas.query import LabelFilter
+from app.services import networks
 
 router = APIRouter(prefix="/v1/networks", tags=["networks"])
 
 
 @router.get("", response_model=list[NetworkSummary], responses=problems())
 async def list_networks(
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     label: LabelFilter = None,
     driver: Annotated[str | None, Query(max_length=128)] = None,
 ) -> list[NetworkSummary]:
     """List networks, filtered by labels and driver (a scope-own key sees only its own)."""
-    labels = [*(label or []), *owner_filter(caller)]
-    return await networks.list_networks(docker, labels=labels, driver=driver)
+    return await networks.list_networks(engine, caller, labels=label, driver=driver)
 
 
 @router.post(
@@ -49,7 +42,7 @@ async def list_networks(
 async def create_network(
     spec: NetworkSpec,
     response: Response,
-    docker: DockerDep,
+    engine: EngineDep,
     caller: CurrentKey,
     idempotency_key: IdempotencyKey = None,
 ) -> Network:
@@ -57,52 +50,44 @@ async def create_network(
 
     The network carries its creator's owner label.
     """
-    reject_reserved_labels(spec.labels)
-    await drivers.require(docker, "Network", spec.driver, "driver")
-    if spec.ipam is not None:
-        await drivers.require_ipam(docker, spec.ipam.driver)
-    owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
-    created = await networks.create(docker, owned)
+    created = await networks.create(engine, caller, spec)
     response.headers["Location"] = f"{router.prefix}/{created.id}"
     return created
 
 
 @router.post("/prune", response_model=NetworkPruneResult, responses=problems())
 async def prune_networks(
-    docker: DockerDep, caller: CurrentKey, label: LabelFilter = None
+    engine: EngineDep, caller: CurrentKey, label: LabelFilter = None
 ) -> NetworkPruneResult:
     """Remove networks no container uses (only those with these labels, when given)."""
-    # A scope-own key prunes only what it owns.
-    return await networks.prune(docker, labels=[*(label or []), *owner_filter(caller)])
+    return await networks.prune(engine, caller, labels=label)
 
 
 @router.get("/{ref}", response_model=Network, responses=problems(404, 409))
-async def get_network(ref: OwnedNetworkRef, docker: DockerDep) -> Network:
+async def get_network(ref: OwnedNetworkRef, engine: EngineDep) -> Network:
     """Inspect a network, with the (running) containers connected to it."""
-    return await networks.inspect(docker, ref)
+    return await networks.inspect(engine, ref)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
-async def remove_network(ref: OwnedNetworkRef, docker: DockerDep) -> Response:
+async def remove_network(ref: OwnedNetworkRef, engine: EngineDep) -> Response:
     """Remove a network (409 while containers are connected, or for predefined ones)."""
-    await networks.remove(docker, ref)
+    await networks.remove(engine, ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{ref}/connect", response_model=Network, responses=problems(400, 404, 409))
 async def connect_network(
-    ref: OwnedNetworkRef, spec: ConnectSpec, docker: DockerDep, caller: CurrentKey
+    ref: OwnedNetworkRef, spec: ConnectSpec, engine: EngineDep, caller: CurrentKey
 ) -> Network:
     """Connect a container, with aliases and a static IPv4 address if asked."""
     # The container must be the caller's too: a scope-own key cannot pull in a foreign one.
-    container = await resolve_owned(docker, caller, spec.container)
-    return await networks.connect(docker, ref, spec.model_copy(update={"container": container}))
+    return await networks.connect(engine, caller, ref, spec)
 
 
 @router.post("/{ref}/disconnect", response_model=Network, responses=problems(400, 404, 409))
 async def disconnect_network(
-    ref: OwnedNetworkRef, spec: DisconnectSpec, docker: DockerDep, caller: CurrentKey
+    ref: OwnedNetworkRef, spec: DisconnectSpec, engine: EngineDep, caller: CurrentKey
 ) -> Network:
     """Disconnect a container."""
-    container = await resolve_owned(docker, caller, spec.container)
-    return await networks.disconnect(docker, ref, spec.model_copy(update={"container": container}))
+    return await networks.disconnect(engine, caller, ref, spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.deps import DockerDep, EngineClientDep, SettingsDep
+from app.deps import EngineDep, SettingsDep
 from app.engine.errors import problem_from_exception
 from app.schemas.problem import problems
 from app.schemas.system import DiskUsage, EngineInfo, EngineVersion, Liveness, Ping, Readiness
@@ -16,28 +16,27 @@ probes = APIRouter(tags=["service"])
 
 
 @router.get("/ping", response_model=Ping, responses=problems())
-async def ping(engine: EngineClientDep) -> Ping:
+async def ping(engine: EngineDep) -> Ping:
     """Ask the engine whether it answers."""
-    await engine.ping()
-    return Ping(ok=True, api_version=engine.docker.api_version)
+    return await system.ping(engine)
 
 
 @router.get("/version", response_model=EngineVersion, responses=problems())
-async def version(docker: DockerDep) -> EngineVersion:
+async def version(engine: EngineDep) -> EngineVersion:
     """The engine's version and API version."""
-    return await system.version(docker)
+    return await system.version(engine)
 
 
 @router.get("/info", response_model=EngineInfo, responses=problems())
-async def info(docker: DockerDep) -> EngineInfo:
+async def info(engine: EngineDep) -> EngineInfo:
     """Engine-wide figures, trimmed to what is useful."""
-    return await system.info(docker)
+    return await system.info(engine)
 
 
 @router.get("/df", response_model=DiskUsage, responses=problems())
-async def disk_usage(docker: DockerDep) -> DiskUsage:
+async def disk_usage(engine: EngineDep) -> DiskUsage:
     """Disk used by images, containers, volumes and the build cache."""
-    return await system.disk_usage(docker)
+    return await system.disk_usage(engine)
 
 
 @probes.get("/livez", response_model=Liveness)
@@ -51,10 +50,10 @@ async def livez() -> Liveness:
     response_model=Readiness,
     responses={503: {"description": "The engine does not answer", "model": Readiness}},
 )
-async def readyz(engine: EngineClientDep, settings: SettingsDep) -> Readiness | JSONResponse:
+async def readyz(engine: EngineDep, settings: SettingsDep) -> Readiness | JSONResponse:
     """Ready when the engine answers ping; 503 otherwise."""
     try:
-        await engine.ping()
+        await engine.system.ping()
     except Exception as exc:
         problem = problem_from_exception(exc, settings.retry_after_seconds)
         if problem is None:

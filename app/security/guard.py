@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-import aiodocker
-
+from app.engine import EngineClient
 from app.problems import PolicyDenied
 from app.schemas.containers import ContainerSpec
 from app.security.audit import current_note
@@ -51,7 +50,7 @@ def refuse(violations: list[Violation], what: str) -> None:
 
 
 async def admit_container(
-    docker: aiodocker.Docker, spec: SpecT, principal: Principal, settings: Settings
+    engine: EngineClient, spec: SpecT, principal: Principal, settings: Settings
 ) -> SpecT:
     """The spec to create, defaults filled, owner-labelled; refusals raise before the engine."""
     reject_reserved_labels(spec.labels)
@@ -66,7 +65,7 @@ async def admit_container(
     spec = filled
     refs = [ref for _, ref in container_refs(spec)]
     needs_owners = refs and (principal.profile != "privileged" or principal.owns_only)
-    owners = await container_owners(docker, refs) if needs_owners else {}
+    owners = await container_owners(engine, refs) if needs_owners else {}
     refuse(evaluate(spec, principal, policy_context(settings, owners)), "this container")
     return spec.model_copy(update={"labels": {**spec.labels, **owner_labels(principal)}})
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import aiodocker
-from aiodocker.exceptions import DockerError
-
-from app.engine import containers as engine
-from app.engine import networks as network_calls
-from app.engine import volumes as volume_calls
+from app.engine import EngineClient, is_status
 from app.problems import Conflict, NotFound, Unprocessable
 from app.security.principal import Principal
 
@@ -41,6 +36,11 @@ def owner_filter(principal: Principal) -> list[str]:
     return [f"{OWNER_LABEL}={principal.key_id}"] if principal.owns_only else []
 
 
+def scoped_labels(labels: Iterable[str] | None, principal: Principal) -> list[str]:
+    """A label filter narrowed to what this key may see (its owner label added for scope own)."""
+    return [*(labels or ()), *owner_filter(principal)]
+
+
 def match_ref(rows: Iterable[Mapping[str, object]], ref: str) -> str | None:
     """Resolve ``ref`` among list rows as the engine does: full id, then name, then id prefix."""
     rows = list(rows)
@@ -58,7 +58,7 @@ def match_ref(rows: Iterable[Mapping[str, object]], ref: str) -> str | None:
     return matches[0] if matches else None
 
 
-async def resolve_owned(docker: aiodocker.Docker, principal: Principal, ref: str) -> str:
+async def resolve_owned(engine: EngineClient, principal: Principal, ref: str) -> str:
     """The container ``ref`` names, if this key may touch it; a foreign one is a plain 404.
 
     Keys with scope ``all`` get ``ref`` back untouched (the engine resolves it). Keys with scope
@@ -66,23 +66,21 @@ async def resolve_owned(docker: aiodocker.Docker, principal: Principal, ref: str
     """
     if not principal.owns_only:
         return ref
-    rows = await engine.list_containers(
-        docker, all=True, filters={"label": owner_filter(principal)}
-    )
+    rows = await engine.containers.list(all=True, filters={"label": owner_filter(principal)})
     found = match_ref(rows, ref)
     if found is None:
         raise NotFound(f"No such container: {ref}")
     return found
 
 
-async def container_owners(docker: aiodocker.Docker, refs: Iterable[str]) -> dict[str, str | None]:
+async def container_owners(engine: EngineClient, refs: Iterable[str]) -> dict[str, str | None]:
     """Who owns each referenced container (None when it has no owner or does not exist)."""
     owners: dict[str, str | None] = {}
     for ref in set(refs):
         try:
-            doc = await engine.inspect(docker, ref)
-        except DockerError as exc:
-            if exc.status not in (404, 409):
+            doc = await engine.containers.inspect(ref)
+        except Exception as exc:
+            if not is_status(exc, 404, 409):
                 raise
             owners[ref] = None
             continue
@@ -90,21 +88,21 @@ async def container_owners(docker: aiodocker.Docker, refs: Iterable[str]) -> dic
     return owners
 
 
-async def resolve_owned_volume(docker: aiodocker.Docker, principal: Principal, name: str) -> str:
+async def resolve_owned_volume(engine: EngineClient, principal: Principal, name: str) -> str:
     """The volume ``name``, if this key may touch it; a foreign one is a plain 404."""
     if not principal.owns_only:
         return name
-    rows = await volume_calls.list_volumes(docker, {"label": owner_filter(principal)})
+    rows = await engine.volumes.list({"label": owner_filter(principal)})
     if name not in {row.get("Name") for row in rows}:
         raise NotFound(f"No such volume: {name}")
     return name
 
 
-async def resolve_owned_network(docker: aiodocker.Docker, principal: Principal, ref: str) -> str:
+async def resolve_owned_network(engine: EngineClient, principal: Principal, ref: str) -> str:
     """The network ``ref`` names (id, name or id prefix), if this key may touch it; else 404."""
     if not principal.owns_only:
         return ref
-    rows = await network_calls.list_networks(docker, {"label": owner_filter(principal)})
+    rows = await engine.networks.list({"label": owner_filter(principal)})
     found = match_ref(({"Id": row.get("Id"), "Names": [row.get("Name")]} for row in rows), ref)
     if found is None:
         raise NotFound(f"No such network: {ref}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,20 +26,31 @@ _AUTH_RESPONSES = {
 }
 
 
-def install_security(app: FastAPI, settings: Settings) -> None:
-    """Keys, audit and stream limits on ``app.state``; the gate in front of every /v1 route."""
-    keys = KeyStore(settings.keys_file)
-    audit = AuditLog(settings.audit_file, queue_size=settings.audit_queue_size)
-    app.state.keys = keys
-    app.state.audit = audit
-    app.state.key_streams = StreamLimiter(settings.max_streams_per_key)
-    app.add_middleware(SecurityMiddleware, keys=keys, audit=audit, settings=settings)
+@dataclass(frozen=True)
+class SecurityParts:
+    """What the security gate is built with; the lifespan puts them in the app's typed state."""
+
+    keys: KeyStore
+    audit: AuditLog
+    key_streams: StreamLimiter
 
 
-def announce_first_key(app: FastAPI) -> None:
+def install_security(app: FastAPI, settings: Settings) -> SecurityParts:
+    """Keys, audit and stream limits (``app.state.security``); the gate in front of /v1."""
+    parts = SecurityParts(
+        keys=KeyStore(settings.keys_file),
+        audit=AuditLog(settings.audit_file, queue_size=settings.audit_queue_size),
+        key_streams=StreamLimiter(settings.max_streams_per_key),
+    )
+    app.state.security = parts
+    app.add_middleware(SecurityMiddleware, keys=parts.keys, audit=parts.audit, settings=settings)
+    return parts
+
+
+def announce_first_key(keys: KeyStore) -> None:
     """On a first start with no keys, mint an admin key and print it once (stdout, not the log)."""
     try:
-        token = ensure_first_key(app.state.keys)
+        token = ensure_first_key(keys)
     except OSError as exc:
         # A read-only keys file (a Kubernetes Secret, say) that holds no key: serve anyway, so
         # the probes answer and the operator sees why every /v1 call is refused.

@@ -8,10 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiodocker
-import aiohttp
-
-from app.engine import containers as engine
+from app.engine import EngineClient, EngineStream
 from app.problems import PayloadTooLarge, Problem
 
 STAT_HEADER = "X-Docker-Container-Path-Stat"
@@ -22,13 +19,13 @@ class LengthRequired(Problem):
 
 
 async def open_download(
-    docker: aiodocker.Docker, ref: str, path: str
-) -> tuple[aiohttp.ClientResponse, dict[str, Any] | None]:
-    """Open the engine's tar stream of ``path``; the caller owns (and must close) the response.
+    engine: EngineClient, ref: str, path: str
+) -> tuple[EngineStream, dict[str, Any] | None]:
+    """Open the engine's tar stream of ``path``; the caller owns (and must close) the stream.
 
     Opening first means a missing container or path is a problem before any byte is sent.
     """
-    response = await engine.open_archive(docker, ref, path)
+    response = await engine.containers.open_archive(ref, path)
     return response, path_stat(response.headers.get(STAT_HEADER))
 
 
@@ -60,7 +57,5 @@ def check_upload_length(content_length: str | None, limit: int) -> int:
     return length
 
 
-async def upload(
-    docker: aiodocker.Docker, ref: str, path: str, chunks: AsyncIterator[bytes]
-) -> None:
-    await engine.archive_in(docker, ref, path, chunks)
+async def upload(engine: EngineClient, ref: str, path: str, chunks: AsyncIterator[bytes]) -> None:
+    await engine.containers.put_archive(ref, path, chunks)

@@ -1,14 +1,17 @@
-"""Container use cases: list, create, inspect, lifecycle, wait, prune, top, changes."""
+"""Container use cases: list, create, inspect, lifecycle, wait, prune, top, changes.
+
+The caller's scope is applied here: a scope-own key lists and prunes only its own containers,
+every container created carries its creator's owner label, and views hide what the caller's
+role may not see. (Single-container calls get a reference the ``Owned*`` dependency checked.)
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any, Literal
 
-import aiodocker
-from aiodocker.exceptions import DockerError
-
-from app.engine import containers as engine
+from app.engine import EngineClient, EngineError
 from app.problems import EngineTimeout
 from app.schemas.containers import (
     Container,
@@ -18,9 +21,16 @@ from app.schemas.containers import (
     TopResult,
     WaitResult,
 )
+from app.security.audit import note_target
+from app.security.guard import admit_container
+from app.security.ownership import scoped_labels
+from app.security.principal import Principal
+from app.security.redact import container_for
+from app.services.coalesce import Coalescer
 from app.services.container_config import create_body
 from app.services.container_views import HealthLookup, container_view, summary_row
 from app.services.shielded import shielded
+from app.settings import Settings
 
 WaitCondition = Literal["not-running", "next-exit", "removed"]
 _CHANGE_KINDS: dict[int, Literal["modified", "added", "deleted"]] = {
@@ -35,7 +45,7 @@ def label_filters(labels: list[str] | None) -> list[str]:
 
 
 async def list_containers(
-    docker: aiodocker.Docker,
+    engine: EngineClient,
     *,
     all: bool,
     labels: list[str] | None = None,
@@ -54,82 +64,142 @@ async def list_containers(
         filters["name"] = [name]
     if ancestor:
         filters["ancestor"] = [ancestor]
-    rows = await engine.list_containers(docker, all=all or bool(status), filters=filters)
+    rows = await engine.containers.list(all=all or bool(status), filters=filters)
     return [summary_row(row, health=health) for row in rows]
 
 
-async def inspect(
-    docker: aiodocker.Docker, ref: str, *, raw: bool = False, health: HealthLookup | None = None
+async def list_encoded(
+    engine: EngineClient,
+    caller: Principal,
+    shared: Coalescer[bytes],
+    *,
+    all: bool,
+    labels: list[str] | None,
+    status: str | None,
+    name: str | None,
+    ancestor: str | None,
+    health: HealthLookup | None = None,
+) -> bytes:
+    """The caller's list as JSON bytes; identical lists that arrive together share one call.
+
+    A scope-own key's filter goes to the engine, so foreign rows never leave it.
+    """
+    scoped = scoped_labels(labels, caller)
+
+    async def fetch() -> bytes:
+        rows = await list_containers(
+            engine,
+            all=all,
+            labels=scoped,
+            status=status,
+            name=name,
+            ancestor=ancestor,
+            health=health,
+        )
+        return json.dumps(rows, separators=(",", ":")).encode()
+
+    return await shared.run((all, tuple(sorted(scoped)), status, name, ancestor), fetch)
+
+
+async def _view(
+    engine: EngineClient, ref: str, *, raw: bool = False, health: HealthLookup | None = None
 ) -> Container:
-    return container_view(await engine.inspect(docker, ref), raw=raw, health=health)
+    return container_view(await engine.containers.inspect(ref), raw=raw, health=health)
+
+
+async def inspect(
+    engine: EngineClient,
+    caller: Principal,
+    ref: str,
+    *,
+    raw: bool = False,
+    health: HealthLookup | None = None,
+) -> Container:
+    """The container as this caller may see it (environment values hidden from viewers)."""
+    return container_for(await _view(engine, ref, raw=raw, health=health), caller)
 
 
 async def create(
-    docker: aiodocker.Docker, spec: ContainerSpec, *, start: bool, default_host_ip: str
+    engine: EngineClient,
+    caller: Principal,
+    spec: ContainerSpec,
+    *,
+    start: bool,
+    settings: Settings,
 ) -> Container:
-    """Create (and maybe start) a container; a failed start leaves nothing behind."""
-    body = create_body(spec, default_host_ip=default_host_ip)
-    container_id = await engine.create(docker, body, spec.name)
+    """Admit, create (and maybe start) a container; a failed start leaves nothing behind.
+
+    The spec passes the key's policy first: a refusal raises before any engine call.
+    """
+    spec = await admit_container(engine, spec, caller, settings)
+    body = create_body(spec, default_host_ip=settings.publish_host_ip)
+    container_id = await engine.containers.create(body, spec.name)
     if start:
         try:
-            await engine.start(docker, container_id)
+            await engine.containers.start(container_id)
         except BaseException:
-            await shielded(remove_quietly(docker, container_id))
+            await shielded(remove_quietly(engine, container_id))
             raise
-    return await inspect(docker, container_id)
+    view = await inspect(engine, caller, container_id)
+    note_target(view.id)
+    return view
 
 
-async def remove_quietly(docker: aiodocker.Docker, container_id: str) -> None:
+async def remove_quietly(engine: EngineClient, container_id: str) -> None:
     """Force-remove, never raising: for clean-up paths that already report another error."""
     try:
-        await engine.remove(docker, container_id, force=True, volumes=True)
-    except (DockerError, OSError, TimeoutError):
+        await engine.containers.remove(container_id, force=True, volumes=True)
+    except (EngineError, OSError, TimeoutError):
         pass  # best effort: the caller is already reporting the real failure
 
 
-async def start(docker: aiodocker.Docker, ref: str) -> Container:
-    await engine.start(docker, ref)
-    return await inspect(docker, ref)
+async def start(engine: EngineClient, caller: Principal, ref: str) -> Container:
+    await engine.containers.start(ref)
+    return await inspect(engine, caller, ref)
 
 
-async def stop(docker: aiodocker.Docker, ref: str, grace_seconds: int | None) -> Container:
-    await engine.stop(docker, ref, grace_seconds)
-    return await inspect(docker, ref)
+async def stop(
+    engine: EngineClient, caller: Principal, ref: str, grace_seconds: int | None
+) -> Container:
+    await engine.containers.stop(ref, grace_seconds)
+    return await inspect(engine, caller, ref)
 
 
-async def restart(docker: aiodocker.Docker, ref: str, grace_seconds: int | None) -> Container:
-    await engine.restart(docker, ref, grace_seconds)
-    return await inspect(docker, ref)
+async def restart(
+    engine: EngineClient, caller: Principal, ref: str, grace_seconds: int | None
+) -> Container:
+    await engine.containers.restart(ref, grace_seconds)
+    return await inspect(engine, caller, ref)
 
 
-async def kill(docker: aiodocker.Docker, ref: str, signal: str | None) -> Container:
-    await engine.kill(docker, ref, signal)
-    return await inspect(docker, ref)
+async def kill(engine: EngineClient, caller: Principal, ref: str, signal: str | None) -> Container:
+    await engine.containers.kill(ref, signal)
+    return await inspect(engine, caller, ref)
 
 
-async def pause(docker: aiodocker.Docker, ref: str) -> Container:
-    await engine.pause(docker, ref)
-    return await inspect(docker, ref)
+async def pause(engine: EngineClient, caller: Principal, ref: str) -> Container:
+    await engine.containers.pause(ref)
+    return await inspect(engine, caller, ref)
 
 
-async def unpause(docker: aiodocker.Docker, ref: str) -> Container:
-    await engine.unpause(docker, ref)
-    return await inspect(docker, ref)
+async def unpause(engine: EngineClient, caller: Principal, ref: str) -> Container:
+    await engine.containers.unpause(ref)
+    return await inspect(engine, caller, ref)
 
 
-async def remove(docker: aiodocker.Docker, ref: str, *, force: bool, volumes: bool) -> None:
-    await engine.remove(docker, ref, force=force, volumes=volumes)
+async def remove(engine: EngineClient, ref: str, *, force: bool, volumes: bool) -> None:
+    await engine.containers.remove(ref, force=force, volumes=volumes)
 
 
 async def wait(
-    docker: aiodocker.Docker, ref: str, *, condition: WaitCondition, within: float | None
+    engine: EngineClient, ref: str, *, condition: WaitCondition, within: float | None
 ) -> WaitResult:
     """Block until the container meets ``condition``; 504 when ``within`` seconds pass first."""
     # Resolve first so a missing container is a 404 even for condition=removed.
-    container_id = (await engine.inspect(docker, ref))["Id"]
+    container_id = (await engine.containers.inspect(ref))["Id"]
     try:
         async with asyncio.timeout(within):
-            result = await engine.wait(docker, container_id, condition)
+            result = await engine.containers.wait(container_id, condition)
     except TimeoutError as exc:
         raise EngineTimeout(
             f"container {ref} did not reach '{condition}' within {within:g}s",
@@ -139,27 +209,29 @@ async def wait(
     return WaitResult(status_code=int(result.get("StatusCode", 0)), error=error)
 
 
-async def top(docker: aiodocker.Docker, ref: str, ps_args: str | None) -> TopResult:
-    result = await engine.top(docker, ref, ps_args)
+async def top(engine: EngineClient, ref: str, ps_args: str | None) -> TopResult:
+    result = await engine.containers.top(ref, ps_args)
     return TopResult(titles=result.get("Titles") or [], processes=result.get("Processes") or [])
 
 
-async def changes(docker: aiodocker.Docker, ref: str) -> list[FilesystemChange]:
+async def changes(engine: EngineClient, ref: str) -> list[FilesystemChange]:
     return [
         FilesystemChange(path=c["Path"], kind=_CHANGE_KINDS.get(c.get("Kind", 0), "modified"))
-        for c in await engine.changes(docker, ref)
+        for c in await engine.containers.changes(ref)
     ]
 
 
 async def prune(
-    docker: aiodocker.Docker, *, labels: list[str] | None, until: str | None
+    engine: EngineClient, caller: Principal, *, labels: list[str] | None, until: str | None
 ) -> PruneResult:
+    """Remove stopped containers (a scope-own key prunes only what it owns)."""
     filters: dict[str, list[str]] = {}
-    if labels:
-        filters["label"] = label_filters(labels)
+    scoped = scoped_labels(labels, caller)
+    if scoped:
+        filters["label"] = label_filters(scoped)
     if until:
         filters["until"] = [until]
-    result = await engine.prune(docker, filters)
+    result = await engine.containers.prune(filters)
     return PruneResult(
         deleted=result.get("ContainersDeleted") or [],
         space_reclaimed=int(result.get("SpaceReclaimed") or 0),

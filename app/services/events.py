@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import aiodocker
-
-from app.engine import monitoring
+from app.engine import EngineClient
 from app.schemas.streams import EngineEvent
+from app.security.ownership import scoped_labels
+from app.security.principal import Principal
 from app.services.log_lines import ns_to_param
 from app.streams import sse
 from app.streams.event_hub import EventHub
@@ -30,6 +28,26 @@ class EventFilter:
     types: frozenset[str] = frozenset()
     labels: tuple[str, ...] = ()
     containers: frozenset[str] = frozenset()
+
+    @classmethod
+    def for_caller(
+        cls,
+        caller: Principal,
+        *,
+        types: Iterable[str] = (),
+        labels: Iterable[str] = (),
+        containers: Iterable[str] = (),
+    ) -> EventFilter:
+        """The filter as asked, narrowed to what the caller may see.
+
+        A scope-own key sees only events of what it owns (events of unowned objects carry no
+        owner label, so they are filtered out: fail closed).
+        """
+        return cls(
+            types=frozenset(types),
+            labels=tuple(scoped_labels(labels, caller)),
+            containers=frozenset(containers),
+        )
 
     def engine_filters(self) -> dict[str, list[str]]:
         filters: dict[str, list[str]] = {}
@@ -101,25 +119,8 @@ def encode(raw: JSON) -> bytes:
     return sse.event(None, normalise(raw).model_dump_json(), id=str(raw.get("timeNano") or 0))
 
 
-async def _history(
-    docker: aiodocker.Docker, since_ns: int, until_ns: int, filters: EventFilter
-) -> AsyncGenerator[JSON]:
-    response = await monitoring.open_events(
-        docker,
-        since=ns_to_param(since_ns),
-        until=ns_to_param(until_ns),
-        filters=filters.engine_filters(),
-    )
-    try:
-        async for line in response.content:
-            if line.strip():
-                yield json.loads(line)
-    finally:
-        response.close()
-
-
 async def sse_events(
-    hub: EventHub, docker: aiodocker.Docker, filters: EventFilter, after_ns: int | None
+    hub: EventHub, engine: EngineClient, filters: EventFilter, after_ns: int | None
 ) -> AsyncIterator[bytes]:
     """Events after ``after_ns`` from the engine's history, then the live feed."""
     # Subscribe first, so nothing that happens while the history is read is missed.
@@ -128,8 +129,12 @@ async def sse_events(
     try:
         if after_ns is not None:
             seen.floor = after_ns
-            history = _history(docker, after_ns, time.time_ns(), filters)
-            async with aclosing(history) as past:
+            history = engine.events.stream(
+                since=ns_to_param(after_ns),
+                until=ns_to_param(time.time_ns()),
+                filters=filters.engine_filters(),
+            )
+            async with history as past:
                 async for raw in past:
                     if filters.matches(raw) and seen.fresh(raw):
                         yield encode(raw)

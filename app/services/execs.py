@@ -12,11 +12,12 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-import aiodocker
-
-from app.engine import execs as engine
+from app.engine import EngineClient
 from app.engine.frames import Stream, read_frames
 from app.schemas.streams import ExecInfo, ExecResult, ExecSpec
+from app.security.guard import admit_exec
+from app.security.ownership import resolve_owned
+from app.security.principal import Principal
 from app.services.container_config import environment_list
 from app.services.run import CollectedOutput
 from app.streams import sse
@@ -55,15 +56,18 @@ def create_body(spec: ExecSpec) -> dict[str, Any]:
 
 
 async def prepare(
-    docker: aiodocker.Docker,
+    engine: EngineClient,
+    caller: Principal,
     ref: str,
     spec: ExecSpec,
     *,
     default_timeout: float,
     max_output_bytes: int,
 ) -> PreparedExec:
-    """Create the exec: no such container is a 404, a stopped one a 409, before anything runs."""
-    exec_id = await engine.create(docker, ref, create_body(spec))
+    """Admit and create the exec: a refused one is a 403, no such container a 404, a stopped
+    one a 409, all before anything runs."""
+    admit_exec(caller, privileged=spec.privileged, user=spec.user)
+    exec_id = await engine.execs.create(ref, create_body(spec))
     limit = max_output_bytes
     if spec.max_output_bytes is not None:
         limit = min(spec.max_output_bytes, max_output_bytes)
@@ -71,8 +75,8 @@ async def prepare(
     return PreparedExec(exec_id=exec_id, tty=spec.tty, timeout=timeout, limit=limit)
 
 
-async def start_detached(docker: aiodocker.Docker, prepared: PreparedExec) -> None:
-    await engine.start_detached(docker, prepared.exec_id)
+async def start_detached(engine: EngineClient, prepared: PreparedExec) -> None:
+    await engine.execs.start_detached(prepared.exec_id)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -98,7 +102,7 @@ def _descendants(pid: int) -> list[int]:
     return found[::-1]
 
 
-async def kill(docker: aiodocker.Docker, exec_id: str) -> bool:
+async def kill(engine: EngineClient, exec_id: str) -> bool:
     """SIGKILL the exec's process and everything it started; False when that is not possible.
 
     The engine has no API to stop an exec. Its inspect gives the host pid, which this process can
@@ -106,7 +110,7 @@ async def kill(docker: aiodocker.Docker, exec_id: str) -> bool:
     """
     deadline = time.monotonic() + _EXIT_WAIT_SECONDS
     while True:
-        info = await engine.inspect(docker, exec_id)
+        info = await engine.execs.inspect(exec_id)
         pid = int(info.get("Pid") or 0)
         if info.get("Running") and pid > 0:
             break
@@ -125,11 +129,11 @@ async def kill(docker: aiodocker.Docker, exec_id: str) -> bool:
     return killed
 
 
-async def _exit_code(docker: aiodocker.Docker, exec_id: str) -> int | None:
+async def _exit_code(engine: EngineClient, exec_id: str) -> int | None:
     """The exit code once the engine has noticed the process ended (None if it did not)."""
     deadline = time.monotonic() + _EXIT_WAIT_SECONDS
     while True:
-        info = await engine.inspect(docker, exec_id)
+        info = await engine.execs.inspect(exec_id)
         if not info.get("Running"):
             code = info.get("ExitCode")
             return int(code) if code is not None else None
@@ -139,12 +143,12 @@ async def _exit_code(docker: aiodocker.Docker, exec_id: str) -> int | None:
         await asyncio.sleep(0.005)
 
 
-async def run_to_completion(docker: aiodocker.Docker, prepared: PreparedExec) -> ExecResult:
+async def run_to_completion(engine: EngineClient, prepared: PreparedExec) -> ExecResult:
     """Start attached, collect stdout and stderr apart, stop the process at its timeout."""
     started = time.monotonic()
     output = CollectedOutput(limit=prepared.limit)
     timed_out = False
-    response = await engine.open_start(docker, prepared.exec_id, tty=prepared.tty)
+    response = await engine.execs.open_start(prepared.exec_id, tty=prepared.tty)
     try:
         async with asyncio.timeout(prepared.timeout):
             async for stream, data in read_frames(response, tty=prepared.tty):
@@ -153,13 +157,13 @@ async def run_to_completion(docker: aiodocker.Docker, prepared: PreparedExec) ->
                 output.add(stream, data)
     except TimeoutError:
         timed_out = True
-        await kill(docker, prepared.exec_id)
+        await kill(engine, prepared.exec_id)
     finally:
         response.close()
     duration_ms = round((time.monotonic() - started) * 1000)
     return ExecResult(
         exec_id=prepared.exec_id,
-        exit_code=await _exit_code(docker, prepared.exec_id),
+        exit_code=await _exit_code(engine, prepared.exec_id),
         stdout=output.stdout.decode("utf-8", errors="replace"),
         stderr=output.stderr.decode("utf-8", errors="replace"),
         duration_ms=duration_ms,
@@ -174,10 +178,10 @@ def frame_event(stream: Stream, data: bytes) -> bytes:
     return sse.utf8(sse.output_event(_NAMES[stream], text))
 
 
-async def sse_events(docker: aiodocker.Docker, prepared: PreparedExec) -> AsyncIterator[bytes]:
+async def sse_events(engine: EngineClient, prepared: PreparedExec) -> AsyncIterator[bytes]:
     """Output as ``stdout``/``stderr`` events, then ``end`` with the exit code."""
     deadline = asyncio.get_running_loop().time() + prepared.timeout
-    response = await engine.open_start(docker, prepared.exec_id, tty=prepared.tty)
+    response = await engine.execs.open_start(prepared.exec_id, tty=prepared.tty)
     reason = "exited"
     try:
         async with aclosing(read_frames(response, tty=prepared.tty)) as frames:
@@ -190,21 +194,22 @@ async def sse_events(docker: aiodocker.Docker, prepared: PreparedExec) -> AsyncI
                     break
                 except TimeoutError:
                     reason = "timeout"
-                    await kill(docker, prepared.exec_id)
+                    await kill(engine, prepared.exec_id)
                     break
                 yield frame_event(stream, data)
     finally:
         response.close()
-    yield sse.end_event(reason, await _exit_code(docker, prepared.exec_id))
+    yield sse.end_event(reason, await _exit_code(engine, prepared.exec_id))
 
 
-async def info(docker: aiodocker.Docker, exec_id: str) -> ExecInfo:
-    doc = await engine.inspect(docker, exec_id)
+async def info(engine: EngineClient, caller: Principal, exec_id: str) -> ExecInfo:
+    """An exec's state; it is the caller's to see only if its container is (else 404)."""
+    doc = await engine.execs.inspect(exec_id)
     process = doc.get("ProcessConfig") or {}
     command = [process.get("entrypoint") or "", *(process.get("arguments") or [])]
     running = bool(doc.get("Running"))
     pid = int(doc.get("Pid") or 0)
-    return ExecInfo(
+    found = ExecInfo(
         exec_id=str(doc.get("ID") or exec_id),
         container_id=str(doc.get("ContainerID") or ""),
         running=running,
@@ -212,3 +217,5 @@ async def info(docker: aiodocker.Docker, exec_id: str) -> ExecInfo:
         pid=pid or None,
         command=[part for part in command if part != ""] or [],
     )
+    await resolve_owned(engine, caller, found.container_id)
+    return found

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Literal
 
-from app.health.cache import Entry
+from app.health.cache import Entry, HealthCache
 from app.health.monitor import HealthMonitor
 from app.problems import Conflict, EngineTimeout, NotFound, Unhealthy
 from app.schemas.health import HealthState, HealthStatus
+from app.security.ownership import owner_filter, scoped_labels
+from app.security.principal import Principal
 
 HealthCondition = Literal["healthy", "unhealthy"]
 _NOT_COMING_BACK = ("exited", "dead", "removing")
@@ -39,17 +42,36 @@ def matches_labels(labels: dict[str, str], selectors: list[str]) -> bool:
 
 
 def list_health(
-    monitor: HealthMonitor, *, labels: list[str] | None, status: HealthState | None
+    monitor: HealthMonitor,
+    caller: Principal,
+    *,
+    labels: list[str] | None,
+    status: HealthState | None,
 ) -> list[HealthStatus]:
-    """Every cached container that has a health check, filtered, by name."""
+    """Every cached container with a health check the caller may see, filtered, by name."""
+    selectors = scoped_labels(labels, caller)
     entries = [
         e
         for e in monitor.cache
         if e.snap.has_check
-        and matches_labels(e.snap.labels, labels or [])
+        and matches_labels(e.snap.labels, selectors)
         and (status is None or e.snap.status == status)
     ]
     return [e.view() for e in sorted(entries, key=lambda e: (e.snap.name, e.snap.container_id))]
+
+
+def visible_to(cache: HealthCache, caller: Principal) -> Callable[[str], bool]:
+    """Whether a container's transitions are the caller's to see (a scope-own key: its own)."""
+    owner = owner_filter(caller)
+    if not owner:
+        return lambda _id: True
+    key, _, value = owner[0].partition("=")
+
+    def visible(container_id: str) -> bool:
+        entry = cache.get(container_id)
+        return entry is not None and entry.snap.labels.get(key) == value
+
+    return visible
 
 
 async def get_health(monitor: HealthMonitor, ref: str) -> HealthStatus:

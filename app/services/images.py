@@ -6,10 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import aiodocker
-import aiohttp
-
-from app.engine import images as engine
+from app.engine import EngineClient, EngineStream
 from app.engine.errors import problem_from_stream_error
 from app.engine.jsonlines import read_messages
 from app.problems import PayloadTooLarge
@@ -33,7 +30,7 @@ from app.settings import Settings
 
 
 async def list_images(
-    docker: aiodocker.Docker,
+    engine: EngineClient,
     *,
     dangling: bool | None,
     labels: list[str] | None,
@@ -46,33 +43,33 @@ async def list_images(
         filters["label"] = labels
     if reference:
         filters["reference"] = [reference]
-    return [summary_view(row) for row in await engine.list_images(docker, filters)]
+    return [summary_view(row) for row in await engine.images.list(filters)]
 
 
-async def inspect(docker: aiodocker.Docker, ref: str) -> Image:
-    return image_view(await engine.inspect(docker, ref))
+async def inspect(engine: EngineClient, ref: str) -> Image:
+    return image_view(await engine.images.inspect(ref))
 
 
-async def remove(docker: aiodocker.Docker, ref: str, *, force: bool, noprune: bool) -> ImageRemoval:
-    rows = await engine.remove(docker, ref, force=force, noprune=noprune)
+async def remove(engine: EngineClient, ref: str, *, force: bool, noprune: bool) -> ImageRemoval:
+    rows = await engine.images.remove(ref, force=force, noprune=noprune)
     return ImageRemoval(
         untagged=[r["Untagged"] for r in rows if r.get("Untagged")],
         deleted=[r["Deleted"] for r in rows if r.get("Deleted")],
     )
 
 
-async def tag(docker: aiodocker.Docker, ref: str, spec: TagSpec) -> Image:
-    await engine.tag(docker, ref, spec.repository, spec.tag)
-    return await inspect(docker, f"{spec.repository}:{spec.tag}")
+async def tag(engine: EngineClient, ref: str, spec: TagSpec) -> Image:
+    await engine.images.tag(ref, spec.repository, spec.tag)
+    return await inspect(engine, f"{spec.repository}:{spec.tag}")
 
 
 async def prune(
-    docker: aiodocker.Docker, *, dangling: bool, labels: list[str] | None
+    engine: EngineClient, *, dangling: bool, labels: list[str] | None
 ) -> ImagePruneResult:
     filters: dict[str, list[str]] = {"dangling": ["true" if dangling else "false"]}
     if labels:
         filters["label"] = labels
-    result = await engine.prune(docker, filters)
+    result = await engine.images.prune(filters)
     rows = result.get("ImagesDeleted") or []
     return ImagePruneResult(
         deleted=[r["Deleted"] for r in rows if r.get("Deleted")],
@@ -86,19 +83,19 @@ class Transfer:
     """A pull, push or build in flight: it owns the engine's progress stream until closed."""
 
     operation: Operation
-    response: aiohttp.ClientResponse
+    response: EngineStream
     progress: Progress
     reference: str | None  # the image to report at the end (a build reports what it made)
 
     async def events(self) -> AsyncIterator[ProgressEvent | LogEvent]:
         """Normalised progress, as the engine reports it."""
-        async for message in read_messages(self.response):
+        async for message in read_messages(self.response, keep_text=True):
             for event in self.progress.feed(message):
                 yield event
         for line in self.progress.flush():
             yield line
 
-    async def outcome(self, docker: aiodocker.Docker) -> EndEvent:
+    async def outcome(self, engine: EngineClient) -> EndEvent:
         """After the events: the image, or the problem the engine's error makes."""
         progress = self.progress
         if progress.error is not None:
@@ -108,39 +105,38 @@ class Transfer:
             raise problem_from_stream_error(
                 self.operation, "the engine reported no image", progress.log
             )
-        image = await engine.inspect(docker, ref)
+        image = await engine.images.inspect(ref)
         return EndEvent(image_id=image["Id"], reference=self.reference, digest=progress.digest)
 
     def close(self) -> None:
-        # close(), not release(): an unfinished stream must not go back to the pool.
         self.response.close()
 
 
-async def finish(docker: aiodocker.Docker, transfer: Transfer) -> Image:
+async def finish(engine: EngineClient, transfer: Transfer) -> Image:
     """Wait for a transfer to end and return its image; closes the stream whatever happens."""
     try:
         async for _ in transfer.events():
             pass
-        end = await transfer.outcome(docker)
+        end = await transfer.outcome(engine)
     finally:
         transfer.close()
-    return await inspect(docker, end.image_id)
+    return await inspect(engine, end.image_id)
 
 
-async def open_pull(docker: aiodocker.Docker, spec: PullSpec, settings: Settings) -> Transfer:
+async def open_pull(engine: EngineClient, spec: PullSpec, settings: Settings) -> Transfer:
     """Start a pull; a missing image or refused registry is a problem before any progress."""
     reference = spec.reference()
-    response = await engine.open_pull(
-        docker, spec.image, spec.tag, spec.platform, auth_headers(settings, spec.image)
+    response = await engine.images.open_pull(
+        spec.image, spec.tag, spec.platform, auth_headers(settings, spec.image)
     )
     return Transfer("pull", response, Progress(settings.build_log_tail_lines), reference)
 
 
-async def open_push(docker: aiodocker.Docker, spec: PushSpec, settings: Settings) -> Transfer:
+async def open_push(engine: EngineClient, spec: PushSpec, settings: Settings) -> Transfer:
     # Resolve first: the engine's answer for a missing local tag is clearer this way.
-    await engine.inspect(docker, f"{spec.repository}:{spec.tag}")
-    response = await engine.open_push(
-        docker, spec.repository, spec.tag, auth_headers(settings, spec.repository)
+    await engine.images.inspect(f"{spec.repository}:{spec.tag}")
+    response = await engine.images.open_push(
+        spec.repository, spec.tag, auth_headers(settings, spec.repository)
     )
     reference = f"{spec.repository}:{spec.tag}"
     return Transfer("push", response, Progress(settings.build_log_tail_lines), reference)
@@ -198,7 +194,7 @@ def check_context_length(content_length: str | None, limit: int) -> None:
 
 
 async def open_build(
-    docker: aiodocker.Docker,
+    engine: EngineClient,
     context: AsyncIterator[bytes],
     options: BuildOptions,
     settings: Settings,
@@ -206,8 +202,8 @@ async def open_build(
     """Stream a tar context to the engine (never buffered whole) and open the build output."""
     body = _LimitedBody(context, settings.max_build_context_bytes)
     try:
-        response = await engine.open_build(
-            docker, body.__aiter__(), build_params(options), build_headers(settings)
+        response = await engine.images.open_build(
+            body.__aiter__(), build_params(options), build_headers(settings)
         )
     except Exception as exc:
         if body.exceeded:

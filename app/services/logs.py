@@ -8,11 +8,8 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-import aiodocker
-from aiodocker.exceptions import DockerError
-
-from app.engine import containers as engine
-from app.engine.frames import READ_SIZE, FrameParser, Stream
+from app.engine import EngineClient, is_status
+from app.engine.frames import FrameParser, Stream
 from app.services.log_lines import LineIds, ResumePoint, Skipper, TtyLines, split_message
 from app.streams import sse
 
@@ -58,9 +55,9 @@ class LogQuery:
         return params
 
 
-async def resolve(docker: aiodocker.Docker, ref: str) -> LogTarget:
+async def resolve(engine: EngineClient, ref: str) -> LogTarget:
     """Inspect the container (a missing one is a 404 before anything streams)."""
-    doc = await engine.inspect(docker, ref)
+    doc = await engine.containers.inspect(ref)
     state = doc.get("State") or {}
     return LogTarget(
         id=str(doc["Id"]),
@@ -70,36 +67,32 @@ async def resolve(docker: aiodocker.Docker, ref: str) -> LogTarget:
 
 
 async def batches(
-    docker: aiodocker.Docker, target: LogTarget, params: dict[str, Any]
+    engine: EngineClient, target: LogTarget, params: dict[str, Any]
 ) -> AsyncGenerator[Batch]:
-    """(stream, timestamped message) batches, one per large read; owns the engine response."""
-    response = await engine.open_logs(docker, target.id, params)
-    try:
+    """(stream, timestamped message) batches, one per large read; owns the engine stream."""
+    async with await engine.containers.open_logs(target.id, params) as response:
         if target.tty:
             lines = TtyLines()
-            async for chunk in response.content.iter_chunked(READ_SIZE):
+            async for chunk in response.chunks():
                 yield [(Stream.STDOUT, line) for line in lines.feed(chunk)]
             yield [(Stream.STDOUT, line) for line in lines.flush()]
             return
         parser = FrameParser()
-        async for chunk in response.content.iter_chunked(READ_SIZE):
+        async for chunk in response.chunks():
             frames = parser.feed(chunk)
             if frames:
                 yield frames
-    finally:
-        # close(), not release(): a follow stream cut short must not go back to the pool.
-        response.close()
 
 
 async def fully_delivered(
-    docker: aiodocker.Docker, target: LogTarget, query: LogQuery, point: ResumePoint
+    engine: EngineClient, target: LogTarget, query: LogQuery, point: ResumePoint
 ) -> bool:
     """True when the container has stopped and nothing follows ``point`` (answer 204)."""
     if target.running:
         return False
     params = {**query.engine_params(point), "follow": False}
     ids, skipper = LineIds(), Skipper(point)
-    async with aclosing(batches(docker, target, params)) as stream:
+    async with aclosing(batches(engine, target, params)) as stream:
         async for batch in stream:
             for _, payload in batch:
                 ts, _text = split_message(payload)
@@ -108,12 +101,12 @@ async def fully_delivered(
     return True
 
 
-async def end_of(docker: aiodocker.Docker, container_id: str) -> bytes:
+async def end_of(engine: EngineClient, container_id: str) -> bytes:
     """The ``end`` event once the engine closed the log stream."""
     try:
-        state = (await engine.inspect(docker, container_id)).get("State") or {}
-    except DockerError as exc:
-        if exc.status == 404:
+        state = (await engine.containers.inspect(container_id)).get("State") or {}
+    except Exception as exc:
+        if is_status(exc, 404):
             return sse.end_event("removed")
         raise
     if state.get("Running"):
@@ -133,23 +126,23 @@ def encode_batch(batch: Batch, ids: LineIds, skipper: Skipper) -> bytes:
 
 
 async def sse_events(
-    docker: aiodocker.Docker, target: LogTarget, query: LogQuery, point: ResumePoint | None
+    engine: EngineClient, target: LogTarget, query: LogQuery, point: ResumePoint | None
 ) -> AsyncIterator[bytes]:
     """The log as SSE events with ids, then ``end``."""
     ids, skipper = LineIds(), Skipper(point)
-    async with aclosing(batches(docker, target, query.engine_params(point))) as stream:
+    async with aclosing(batches(engine, target, query.engine_params(point))) as stream:
         async for batch in stream:
             blob = encode_batch(batch, ids, skipper)
             if blob:
                 yield blob
-    yield await end_of(docker, target.id)
+    yield await end_of(engine, target.id)
 
 
 async def text_lines(
-    docker: aiodocker.Docker, target: LogTarget, query: LogQuery
+    engine: EngineClient, target: LogTarget, query: LogQuery
 ) -> AsyncIterator[bytes]:
     """The log as plain text, stdout and stderr in engine order."""
-    async with aclosing(batches(docker, target, query.engine_params(None))) as stream:
+    async with aclosing(batches(engine, target, query.engine_params(None))) as stream:
         async for batch in stream:
             out: list[bytes] = []
             for _, payload in batch:
@@ -159,12 +152,12 @@ async def text_lines(
 
 
 async def json_lines(
-    docker: aiodocker.Docker, target: LogTarget, query: LogQuery
+    engine: EngineClient, target: LogTarget, query: LogQuery
 ) -> AsyncIterator[bytes]:
     """The log as a JSON array of ``{stream, timestamp, line}``, streamed."""
     first = True
     yield b"["
-    async with aclosing(batches(docker, target, query.engine_params(None))) as stream:
+    async with aclosing(batches(engine, target, query.engine_params(None))) as stream:
         async for batch in stream:
             items: list[str] = []
             for kind, payload in batch:

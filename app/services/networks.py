@@ -1,12 +1,10 @@
-"""Network use cases: list, create, inspect, remove, connect, disconnect, prune."""
+"""Network use cases: list, create, inspect, remove, connect, disconnect, prune, in scope."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import aiodocker
-
-from app.engine import networks as engine
+from app.engine import EngineClient
 from app.schemas.networks import (
     ConnectedContainer,
     ConnectSpec,
@@ -17,6 +15,14 @@ from app.schemas.networks import (
     NetworkSummary,
     PoolView,
 )
+from app.security.ownership import (
+    owner_labels,
+    reject_reserved_labels,
+    resolve_owned,
+    scoped_labels,
+)
+from app.security.principal import Principal
+from app.services import drivers
 
 
 def create_body(spec: NetworkSpec) -> dict[str, Any]:
@@ -102,40 +108,59 @@ def network_view(doc: dict[str, Any]) -> Network:
 
 
 async def list_networks(
-    docker: aiodocker.Docker, *, labels: list[str] | None, driver: str | None
+    engine: EngineClient, caller: Principal, *, labels: list[str] | None, driver: str | None
 ) -> list[NetworkSummary]:
+    """Networks with these labels and driver (a scope-own key sees only its own)."""
     filters: dict[str, list[str]] = {}
-    if labels:
-        filters["label"] = labels
+    scoped = scoped_labels(labels, caller)
+    if scoped:
+        filters["label"] = scoped
     if driver:
         filters["driver"] = [driver]
-    return [summary_view(n) for n in await engine.list_networks(docker, filters)]
+    return [summary_view(n) for n in await engine.networks.list(filters)]
 
 
-async def create(docker: aiodocker.Docker, spec: NetworkSpec) -> Network:
-    network_id = await engine.create(docker, create_body(spec))
-    return await inspect(docker, network_id)
+async def create(engine: EngineClient, caller: Principal, spec: NetworkSpec) -> Network:
+    """Create a network that carries its creator's owner label."""
+    reject_reserved_labels(spec.labels)
+    await drivers.require(engine, "Network", spec.driver, "driver")
+    if spec.ipam is not None:
+        await drivers.require_ipam(engine, spec.ipam.driver)
+    owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
+    network_id = await engine.networks.create(create_body(owned))
+    return await inspect(engine, network_id)
 
 
-async def inspect(docker: aiodocker.Docker, ref: str) -> Network:
-    return network_view(await engine.inspect(docker, ref))
+async def inspect(engine: EngineClient, ref: str) -> Network:
+    return network_view(await engine.networks.inspect(ref))
 
 
-async def remove(docker: aiodocker.Docker, ref: str) -> None:
-    await engine.remove(docker, ref)
+async def remove(engine: EngineClient, ref: str) -> None:
+    await engine.networks.remove(ref)
 
 
-async def connect(docker: aiodocker.Docker, ref: str, spec: ConnectSpec) -> Network:
-    await engine.connect(docker, ref, connect_body(spec))
-    return await inspect(docker, ref)
+async def connect(engine: EngineClient, caller: Principal, ref: str, spec: ConnectSpec) -> Network:
+    """Connect a container; it must be the caller's too (a foreign one is 404)."""
+    container = await resolve_owned(engine, caller, spec.container)
+    await engine.networks.connect(
+        ref, connect_body(spec.model_copy(update={"container": container}))
+    )
+    return await inspect(engine, ref)
 
 
-async def disconnect(docker: aiodocker.Docker, ref: str, spec: DisconnectSpec) -> Network:
-    await engine.disconnect(docker, ref, disconnect_body(spec))
-    return await inspect(docker, ref)
+async def disconnect(
+    engine: EngineClient, caller: Principal, ref: str, spec: DisconnectSpec
+) -> Network:
+    container = await resolve_owned(engine, caller, spec.container)
+    body = disconnect_body(spec.model_copy(update={"container": container}))
+    await engine.networks.disconnect(ref, body)
+    return await inspect(engine, ref)
 
 
-async def prune(docker: aiodocker.Docker, *, labels: list[str] | None) -> NetworkPruneResult:
-    """Remove networks no container uses (only those with these labels, when given)."""
-    result = await engine.prune(docker, {"label": labels} if labels else {})
+async def prune(
+    engine: EngineClient, caller: Principal, *, labels: list[str] | None
+) -> NetworkPruneResult:
+    """Remove networks no container uses (these labels only; a scope-own key only its own)."""
+    scoped = scoped_labels(labels, caller)
+    result = await engine.networks.prune({"label": scoped} if scoped else {})
     return NetworkPruneResult(deleted=result.get("NetworksDeleted") or [])

@@ -8,18 +8,19 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-import aiodocker
-from aiodocker.exceptions import DockerError
-
-from app.engine import containers as engine
+from app.engine import EngineClient, is_status
 from app.engine.frames import Stream, read_frames
 from app.problems import ContainerFailed
 from app.schemas.containers import RunResult, RunSpec
+from app.security.audit import note_target
+from app.security.guard import admit_container
+from app.security.principal import Principal
 from app.services.container_config import create_body
 from app.services.containers import remove_quietly
 from app.services.log_lines import LineIds, Skipper
 from app.services.logs import LogTarget, batches, encode_batch
 from app.services.shielded import shielded
+from app.settings import Settings
 from app.streams import sse
 
 # After a timeout kill, how long to wait for the engine to report the container down.
@@ -46,73 +47,76 @@ class CollectedOutput:
 
 
 async def collect_logs(
-    docker: aiodocker.Docker, container_id: str, *, tty: bool, limit: int
+    engine: EngineClient, container_id: str, *, tty: bool, limit: int
 ) -> CollectedOutput:
     """Read a stopped container's whole output, split by stream, up to ``limit`` bytes."""
     output = CollectedOutput(limit=limit)
     params = {"stdout": True, "stderr": True, "follow": False}
-    async with engine.logs(docker, container_id, params) as response:
+    async with await engine.containers.open_logs(container_id, params) as response:
         async for stream, data in read_frames(response, tty=tty):
             if not output.add(stream, data):
                 break
     return output
 
 
-async def _kill_if_running(docker: aiodocker.Docker, container_id: str) -> None:
+async def _kill_if_running(engine: EngineClient, container_id: str) -> None:
     try:
-        await engine.kill(docker, container_id, "SIGKILL")
-    except DockerError as exc:
+        await engine.containers.kill(container_id, "SIGKILL")
+    except Exception as exc:
         # It may have exited between the timeout and the kill: that is the outcome we wanted.
-        if exc.status != 409:
+        if not is_status(exc, 409):
             raise
 
 
-async def start_job(docker: aiodocker.Docker, spec: RunSpec, *, default_host_ip: str) -> str:
+async def admit(
+    engine: EngineClient, caller: Principal, spec: RunSpec, settings: Settings
+) -> RunSpec:
+    """The job's spec as the caller's policy admits it (defaults filled, owner-labelled)."""
+    return await admit_container(engine, spec, caller, settings)
+
+
+async def start_job(engine: EngineClient, spec: RunSpec, *, default_host_ip: str) -> str:
     """Create and start the job's container; a job that fails to start leaves nothing."""
     body = create_body(spec, default_host_ip=default_host_ip)
     # We remove the container ourselves, after reading its output.
     body["HostConfig"]["AutoRemove"] = False
-    container_id = await engine.create(docker, body, spec.name)
+    container_id = await engine.containers.create(body, spec.name)
     try:
-        await engine.start(docker, container_id)
+        await engine.containers.start(container_id)
     except BaseException:
         # A job that never started is not worth keeping, whatever ``remove`` says.
-        await shielded(remove_quietly(docker, container_id))
+        await shielded(remove_quietly(engine, container_id))
         raise
     return container_id
 
 
 async def run(
-    docker: aiodocker.Docker,
-    spec: RunSpec,
-    *,
-    default_host_ip: str,
-    default_timeout: float,
-    max_output_bytes: int,
+    engine: EngineClient, caller: Principal, spec: RunSpec, settings: Settings
 ) -> RunResult:
-    """Run a job to completion and report its exit code and output."""
-    limit = max_output_bytes
+    """Admit and run a job to completion; report its exit code and output."""
+    spec = await admit(engine, caller, spec, settings)
+    limit = settings.max_output_bytes
     if spec.max_output_bytes is not None:
-        limit = min(spec.max_output_bytes, max_output_bytes)
-    timeout = spec.timeout if spec.timeout is not None else default_timeout
-    container_id = await start_job(docker, spec, default_host_ip=default_host_ip)
+        limit = min(spec.max_output_bytes, limit)
+    timeout = spec.timeout if spec.timeout is not None else settings.run_default_timeout
+    container_id = await start_job(engine, spec, default_host_ip=settings.publish_host_ip)
     started = time.monotonic()
     try:
         timed_out = False
         try:
             async with asyncio.timeout(timeout):
-                await engine.wait(docker, container_id, "not-running")
+                await engine.containers.wait(container_id, "not-running")
         except TimeoutError:
             timed_out = True
-            await _kill_if_running(docker, container_id)
+            await _kill_if_running(engine, container_id)
             async with asyncio.timeout(_KILL_GRACE_SECONDS):
-                await engine.wait(docker, container_id, "not-running")
+                await engine.containers.wait(container_id, "not-running")
         duration_ms = round((time.monotonic() - started) * 1000)
-        state = (await engine.inspect(docker, container_id)).get("State") or {}
-        output = await collect_logs(docker, container_id, tty=spec.tty, limit=limit)
+        state = (await engine.containers.inspect(container_id)).get("State") or {}
+        output = await collect_logs(engine, container_id, tty=spec.tty, limit=limit)
     finally:
         if spec.remove:
-            await shielded(remove_quietly(docker, container_id))
+            await shielded(remove_quietly(engine, container_id))
 
     result = RunResult(
         container_id=container_id,
@@ -133,11 +137,12 @@ async def run(
             stderr=result.stderr,
             timed_out=timed_out,
         )
+    note_target(container_id)
     return result
 
 
 async def sse_events(
-    docker: aiodocker.Docker, container_id: str, spec: RunSpec, *, default_timeout: float
+    engine: EngineClient, container_id: str, spec: RunSpec, *, default_timeout: float
 ) -> AsyncIterator[bytes]:
     """A started job's output as it happens (log events), then ``end`` with its exit code."""
     timeout = spec.timeout if spec.timeout is not None else default_timeout
@@ -147,7 +152,7 @@ async def sse_events(
     params = {"follow": True, "stdout": True, "stderr": True, "timestamps": True}
     ids, skipper = LineIds(), Skipper(None)
     try:
-        async with aclosing(batches(docker, target, params)) as output:
+        async with aclosing(batches(engine, target, params)) as output:
             while True:
                 try:
                     # The timeout wraps only the read, never a yield.
@@ -162,10 +167,10 @@ async def sse_events(
                 if blob:
                     yield blob
         if reason == "timeout":
-            await _kill_if_running(docker, container_id)
+            await _kill_if_running(engine, container_id)
             async with asyncio.timeout(_KILL_GRACE_SECONDS):
-                await engine.wait(docker, container_id, "not-running")
-        state = (await engine.inspect(docker, container_id)).get("State") or {}
+                await engine.containers.wait(container_id, "not-running")
+        state = (await engine.containers.inspect(container_id)).get("State") or {}
         end = sse.end_event(
             reason,
             int(state.get("ExitCode", -1)),
@@ -174,6 +179,6 @@ async def sse_events(
         )
     finally:
         if spec.remove:
-            await shielded(remove_quietly(docker, container_id))
+            await shielded(remove_quietly(engine, container_id))
     # Last, so a client that sees ``end`` finds the container already gone.
     yield end

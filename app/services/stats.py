@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiodocker
-
-from app.engine import monitoring
+from app.engine import EngineClient
+from app.engine.jsonlines import read_messages
 from app.schemas.common import engine_time
 from app.schemas.streams import BlockIoStats, ContainerStats, CpuStats, MemoryStats, NetworkStats
 from app.streams import sse
@@ -77,21 +75,16 @@ def view(raw: JSON, container_id: str) -> ContainerStats:
     )
 
 
-async def once(docker: aiodocker.Docker, container_id: str) -> ContainerStats:
-    return view(await monitoring.stats_once(docker, container_id), container_id)
+async def once(engine: EngineClient, container_id: str) -> ContainerStats:
+    return view(await engine.containers.stats_once(container_id), container_id)
 
 
-async def sse_events(docker: aiodocker.Docker, container_id: str) -> AsyncIterator[bytes]:
+async def sse_events(engine: EngineClient, container_id: str) -> AsyncIterator[bytes]:
     """A ``stats`` event per engine sample (about one a second) until the container stops."""
-    response = await monitoring.open_stats(docker, container_id)
-    try:
-        async for line in response.content:
-            if line.strip():
-                raw = json.loads(line)
-                if not (raw.get("precpu_stats") or {}).get("system_cpu_usage"):
-                    continue  # the first sample has nothing to compare with: no CPU % yet
-                sample = view(raw, container_id)
-                yield sse.event("stats", sample.model_dump_json())
-    finally:
-        response.close()
+    async with await engine.containers.open_stats(container_id) as response:
+        async for raw in read_messages(response):
+            if not (raw.get("precpu_stats") or {}).get("system_cpu_usage"):
+                continue  # the first sample has nothing to compare with: no CPU % yet
+            sample = view(raw, container_id)
+            yield sse.event("stats", sample.model_dump_json())
     yield sse.end_event("exited")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiodocker
-
-from app.schemas.system import DiskUsage, EngineInfo, EngineVersion, UsageTotals
+from app.engine import EngineClient
+from app.schemas.system import DiskUsage, EngineInfo, EngineVersion, Ping, UsageTotals
 
 JSON = dict[str, Any]
 
 
-async def version(docker: aiodocker.Docker) -> EngineVersion:
-    doc: JSON = await docker._query_json("version")
+async def ping(engine: EngineClient) -> Ping:
+    """The engine answers (else the ping's failure is raised)."""
+    await engine.system.ping()
+    return Ping(ok=True, api_version=engine.system.api_version)
+
+
+async def version(engine: EngineClient) -> EngineVersion:
+    doc = await engine.system.version()
     return EngineVersion(
         version=doc.get("Version", ""),
         api_version=doc.get("ApiVersion", ""),
@@ -25,8 +30,8 @@ async def version(docker: aiodocker.Docker) -> EngineVersion:
     )
 
 
-async def info(docker: aiodocker.Docker) -> EngineInfo:
-    doc: JSON = await docker._query_json("info")
+async def info(engine: EngineClient) -> EngineInfo:
+    doc = await engine.system.info()
     return EngineInfo(
         id=doc.get("ID"),
         name=doc.get("Name"),
@@ -60,8 +65,8 @@ def _sizes(items: list[JSON], size_of: Any, active: Any) -> UsageTotals:
     )
 
 
-async def disk_usage(docker: aiodocker.Docker) -> DiskUsage:
-    doc: JSON = await docker._query_json("system/df", timeout=None)
+async def disk_usage(engine: EngineClient) -> DiskUsage:
+    doc = await engine.system.disk_usage()
     images = doc.get("Images") or []
     containers = doc.get("Containers") or []
     volumes = doc.get("Volumes") or []

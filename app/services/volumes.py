@@ -1,14 +1,17 @@
-"""Volume use cases: list, create, inspect, remove, prune."""
+"""Volume use cases: list, create, inspect, remove, prune, in the caller's scope."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import aiodocker
-
-from app.engine import volumes as engine
+from app.engine import EngineClient
 from app.schemas.common import engine_time
 from app.schemas.volumes import Volume, VolumePruneResult, VolumeSpec
+from app.security.guard import admit_volume
+from app.security.ownership import owner_labels, reject_reserved_labels, scoped_labels
+from app.security.principal import Principal
+from app.services import drivers
+from app.settings import Settings
 
 
 def create_body(spec: VolumeSpec) -> dict[str, Any]:
@@ -35,26 +38,40 @@ def volume_view(doc: dict[str, Any]) -> Volume:
     )
 
 
-async def list_volumes(docker: aiodocker.Docker, *, labels: list[str] | None) -> list[Volume]:
-    filters = {"label": labels} if labels else {}
-    return [volume_view(v) for v in await engine.list_volumes(docker, filters)]
+async def list_volumes(
+    engine: EngineClient, caller: Principal, *, labels: list[str] | None
+) -> list[Volume]:
+    """Volumes with these labels (a scope-own key sees only its own)."""
+    scoped = scoped_labels(labels, caller)
+    filters = {"label": scoped} if scoped else {}
+    return [volume_view(v) for v in await engine.volumes.list(filters)]
 
 
-async def create(docker: aiodocker.Docker, spec: VolumeSpec) -> Volume:
-    return volume_view(await engine.create(docker, create_body(spec)))
+async def create(
+    engine: EngineClient, caller: Principal, spec: VolumeSpec, settings: Settings
+) -> Volume:
+    """Create a volume owned by the caller; a bind-style one passes the policy as a bind would."""
+    reject_reserved_labels(spec.labels)
+    admit_volume(spec.driver, spec.driver_opts, caller, settings)
+    await drivers.require(engine, "Volume", spec.driver, "driver")
+    body = create_body(spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}}))
+    return volume_view(await engine.volumes.create(body))
 
 
-async def inspect(docker: aiodocker.Docker, name: str) -> Volume:
-    return volume_view(await engine.inspect(docker, name))
+async def inspect(engine: EngineClient, name: str) -> Volume:
+    return volume_view(await engine.volumes.inspect(name))
 
 
-async def remove(docker: aiodocker.Docker, name: str, *, force: bool) -> None:
-    await engine.remove(docker, name, force=force)
+async def remove(engine: EngineClient, name: str, *, force: bool) -> None:
+    await engine.volumes.remove(name, force=force)
 
 
-async def prune(docker: aiodocker.Docker, *, labels: list[str] | None) -> VolumePruneResult:
-    """Remove unused volumes (only those with these labels, when given)."""
-    result = await engine.prune(docker, {"label": labels} if labels else {})
+async def prune(
+    engine: EngineClient, caller: Principal, *, labels: list[str] | None
+) -> VolumePruneResult:
+    """Remove unused volumes (only those with these labels; a scope-own key only its own)."""
+    scoped = scoped_labels(labels, caller)
+    result = await engine.volumes.prune({"label": scoped} if scoped else {})
     return VolumePruneResult(
         deleted=result.get("VolumesDeleted") or [],
         space_reclaimed=int(result.get("SpaceReclaimed") or 0),

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
-import aiodocker
-
-from app.engine import monitoring
+from app.engine import EngineClient
 from app.health.monitor import backoff_delay
 from app.services.log_lines import ns_to_param
 from app.streams.hub import FanOut, Subscription
@@ -31,13 +28,13 @@ class EventHub:
 
     def __init__(
         self,
-        docker: aiodocker.Docker,
+        engine: EngineClient,
         buffer_size: int,
         *,
         backoff_initial: float = 0.2,
         backoff_max: float = 5.0,
     ) -> None:
-        self._docker = docker
+        self._engine = engine
         self._fan_out = FanOut[JSON](buffer_size)
         self._backoff = (backoff_initial, backoff_max)
         self._task: asyncio.Task[None] | None = None
@@ -83,12 +80,10 @@ class EventHub:
     async def _follow(self) -> None:
         # Resuming from the last event seen fills the gap left by a reconnect.
         since = ns_to_param(self.last_ns + 1) if self.last_ns is not None else None
-        response = await monitoring.open_events(self._docker, since=since)
         try:
-            self.connected.set()
-            async for line in response.content:
-                if line.strip():
-                    self.publish(json.loads(line))
+            async with self._engine.events.stream(since=since) as events:
+                self.connected.set()
+                async for raw in events:
+                    self.publish(raw)
         finally:
             self.connected.clear()
-            response.close()

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiodocker
-
+from app.engine import EngineClient
 from app.schemas.images import LogEvent
 from app.services.images import Transfer
 from app.streams.sse import Event
 
 
-async def transfer_events(transfer: Transfer, docker: aiodocker.Docker) -> AsyncIterator[Event]:
+async def transfer_events(transfer: Transfer, engine: EngineClient) -> AsyncIterator[Event]:
     """The transfer's progress as events, then ``end`` with the image it made."""
     try:
         async for event in transfer.events():
             name = "log" if isinstance(event, LogEvent) else "progress"
             yield Event(name, event.model_dump_json())
-        end = await transfer.outcome(docker)
+        end = await transfer.outcome(engine)
         yield Event("end", end.model_dump_json())
     finally:
         transfer.close()

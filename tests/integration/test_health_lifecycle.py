@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from app.health import HealthMonitor
+from app.lifespan import app_state
 from app.main import create_app
 from app.settings import Settings
 from tests.support import wait_for
@@ -14,7 +15,7 @@ async def test_monitor_tasks_end_with_the_lifespan(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"health_poll_interval": 0.2}))
     before = asyncio.all_tasks()
     async with app.router.lifespan_context(app):
-        monitor: HealthMonitor = app.state.health_monitor
+        monitor: HealthMonitor = app_state(app).health_monitor
 
         async def polled() -> bool:
             return monitor.online.is_set() and monitor.polls >= 1

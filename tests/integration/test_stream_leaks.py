@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.engine.client import EngineClient
+from app.lifespan import app_state
 from app.settings import Settings
 from tests.processes import child_server, engine_socket_count, rss_bytes
 from tests.support import LiveServer, spec, wait_for
@@ -23,7 +24,8 @@ MiB = 1024 * 1024
 def pools(server: LiveServer) -> tuple[EngineClient, EngineClient]:
     app = server.server.config.app
     assert isinstance(app, FastAPI)
-    return app.state.engine, app.state.stream_engine
+    state = app_state(app)
+    return state.engine, state.stream_engine
 
 
 async def test_dropped_followers_release_every_engine_connection(

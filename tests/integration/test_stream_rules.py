@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.lifespan import app_state
 from app.main import create_app
 from app.settings import Settings
 from tests.processes import child_server
@@ -121,11 +122,12 @@ async def test_a_frozen_client_is_dropped_after_the_send_timeout(
             # Never read: the server's buffers fill, a send blocks past its timeout, and the
             # stream is dropped while the socket is still open.
             await wait_for(lambda: _streams(app, 0), within=60)
-            assert app.state.stream_engine.open_connections <= 2  # the event hub, maybe one idle
+            # The event hub, maybe one idle.
+            assert app_state(app).stream_engine.open_connections <= 2
             assert "stopped reading" in caplog.text
         finally:
             frozen.close()
 
 
 async def _streams(app: FastAPI, count: int) -> bool:
-    return bool(app.state.streams.active == count)
+    return bool(app_state(app).streams.active == count)

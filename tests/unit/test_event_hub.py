@@ -22,7 +22,7 @@ def raw(n: int, **attributes: str) -> dict[str, Any]:
 
 
 async def test_a_slow_subscriber_overflows_without_holding_up_others() -> None:
-    hub = EventHub(docker=None, buffer_size=2)  # type: ignore[arg-type]
+    hub = EventHub(engine=None, buffer_size=2)  # type: ignore[arg-type]
     slow, fast = hub.subscribe(), hub.subscribe()
     for n in range(3):
         hub.publish(raw(n))
@@ -51,7 +51,7 @@ def test_normalised_event_keeps_labels_apart_from_attributes() -> None:
 
 
 async def test_an_overflowed_client_is_told_and_its_stream_ends() -> None:
-    hub = EventHub(docker=None, buffer_size=2)  # type: ignore[arg-type]
+    hub = EventHub(engine=None, buffer_size=2)  # type: ignore[arg-type]
     stream = sse_events(hub, None, EventFilter(), None)  # type: ignore[arg-type]
     first = asyncio.ensure_future(anext(stream))
     await asyncio.sleep(0)  # the stream subscribes

@@ -1,0 +1,179 @@
+"""The one HTTP conversation with the engine: requests, timeouts and owned streams.
+
+Every resource object (``containers``, ``images`` …) talks through a :class:`Transport`; it is
+the only code that touches aiodocker's request methods, so quoting, draining, filters and
+timeouts are written once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, TypedDict, Unpack
+from urllib.parse import quote
+
+import aiodocker
+import aiohttp
+from aiodocker.exceptions import DockerError
+
+JSON = dict[str, Any]
+Rows = list[JSON]
+#: Engine list filters: a list of values per key (a scalar value makes the engine fail).
+Filters = Mapping[str, list[str]]
+
+#: An error status from the engine (``status``, ``message``); status 900: unreachable.
+EngineError = DockerError
+#: Failures a long-running watcher rides out (engine down, restarting, slow, cut off).
+ENGINE_FAILURES: tuple[type[BaseException], ...] = (
+    DockerError,
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+)
+
+READ_SIZE = 256 * 1024  # large reads: frame-by-frame reading halves the throughput
+
+
+def is_status(exc: BaseException, *statuses: int) -> bool:
+    """True when ``exc`` is the engine answering one of these statuses."""
+    return isinstance(exc, DockerError) and exc.status in statuses
+
+
+def segment(ref: str) -> str:
+    """A client-given name or id as exactly one path segment."""
+    return quote(ref, safe="")
+
+
+def path(collection: str, ref: str, action: str = "") -> str:
+    """``collection/{ref}[/action]`` with ``ref`` quoted so it names one object only."""
+    return f"{collection}/{segment(ref)}" + (f"/{action}" if action else "")
+
+
+def filters_param(filters: Filters | None) -> JSON:
+    """The engine's ``filters`` query parameter (lists as values: scalars make it fail)."""
+    return {"filters": json.dumps(dict(filters))} if filters else {}
+
+
+class Request(TypedDict, total=False):
+    """What a call may carry besides its method and path."""
+
+    params: Mapping[str, Any] | None
+    body: JSON | None  # sent as JSON
+    data: AsyncIterator[bytes] | None  # sent as is, streamed (a tar)
+    headers: Mapping[str, str] | None
+    timeouts: aiohttp.ClientTimeout | None
+
+
+class EngineStream:
+    """An engine response body the caller reads and must close (``async with`` does).
+
+    aiodocker's own followers never release their pooled connection when the reader stops early
+    (see docs/engine.md), so every stream is owned: ``close()`` drops the connection instead of
+    returning a half-read one to the pool.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._response.headers
+
+    def chunks(self, size: int = READ_SIZE) -> AsyncIterator[bytes]:
+        """The body as it arrives, at most ``size`` bytes a chunk."""
+        return self._response.content.iter_chunked(size)
+
+    def close(self) -> None:
+        # close(), not release(): a half-read body must not go back to the pool.
+        self._response.close()
+
+    async def __aenter__(self) -> EngineStream:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Transport:
+    """Requests to one engine over one aiodocker client (and its pool)."""
+
+    def __init__(self, docker: aiodocker.Docker) -> None:
+        self._docker = docker
+
+    @property
+    def api_version(self) -> str:
+        """The negotiated API version (``auto`` until the first call)."""
+        return str(self._docker.api_version)
+
+    # ------------------------------------------------------------------ timeouts
+
+    def unbounded(self) -> aiohttp.ClientTimeout:
+        """No total limit (streams, waits, pulls take what they take), but a bounded connect."""
+        return aiohttp.ClientTimeout(connect=self._docker._timeout.connect)
+
+    def slow(self, extra: float | None) -> aiohttp.ClientTimeout:
+        """The client's timeout plus ``extra`` seconds; ``None``: no total limit at all."""
+        if extra is None:
+            return self.unbounded()
+        base = self._docker._timeout
+        return aiohttp.ClientTimeout(total=(base.total or 30.0) + extra, connect=base.connect)
+
+    # ------------------------------------------------------------------ requests
+
+    async def json(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: JSON | None = None,
+        timeouts: aiohttp.ClientTimeout | None = None,
+        versioned: bool = True,
+    ) -> Any:
+        """A call whose answer is a JSON document (``timeouts`` None: the client's)."""
+        return await self._docker._query_json(
+            url,
+            method,
+            params=dict(params) if params else None,
+            data=json.dumps(body) if body is not None else None,
+            timeout=timeouts if timeouts is not None else self._docker._timeout,
+            versioned_api=versioned,
+        )
+
+    async def send(self, method: str, url: str, **request: Unpack[Request]) -> None:
+        """A call whose answer has no body worth reading; it is read to the end and released.
+
+        ``timeouts`` None (or absent): the client's, as for any ordinary call.
+        """
+        request["timeouts"] = request.get("timeouts") or self._docker._timeout
+        stream = await self.open(method, url, **request)
+        # aiodocker does not release the response; reading it to the end does.
+        try:
+            await stream._response.read()
+        finally:
+            stream._response.release()
+
+    async def open(
+        self, method: str, url: str, *, chunked: bool | None = None, **request: Unpack[Request]
+    ) -> EngineStream:
+        """Open a response the caller owns (``timeouts`` None: no total limit, as streams need).
+
+        An error status raises here, before the caller has anything to close.
+        """
+        params, body, timeouts = request.get("params"), request.get("body"), request.get("timeouts")
+        response = await self._docker._do_query(
+            url,
+            method,
+            params=dict(params) if params else None,
+            data=json.dumps(body) if body is not None else request.get("data"),
+            headers=request.get("headers"),
+            timeout=timeouts if timeouts is not None else self.unbounded(),
+            chunked=chunked,
+        )
+        return EngineStream(response)
