@@ -45,6 +45,7 @@ _CLIENT_ERRORS: tuple[tuple[str, type[Problem]], ...] = (
     ("Cannot locate specified Dockerfile", BadRequest),
     ("Error processing tar file", BadRequest),  # a tar body that is not one
     ("invalid --security-opt", Unprocessable),
+    ("ps: error", Unprocessable),  # top: ps_args the container's ps does not take
     ("failed to parse value as time or duration", Unprocessable),  # prune until
 )
 
