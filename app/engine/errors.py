@@ -14,6 +14,7 @@ from app.problems import (
     EngineFailure,
     EngineTimeout,
     EngineUnavailable,
+    ImageNotFound,
     NotFound,
     Problem,
     Unprocessable,
@@ -63,6 +64,8 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
     if any(hint in message for hint in _AMBIGUOUS_HINTS):
         return Conflict(message)
     if status == 404:
+        if any(hint in message.lower() for hint in _IMAGE_MISSING):
+            return ImageNotFound(message)
         return NotFound(message)
     if status == 409:
         return Conflict(message)
@@ -79,6 +82,18 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
     return EngineFailure(message, engine_status=status)
 
 
+# How the engine's 404s say an image is missing: "No such image: x" (inspect, create, tag,
+# remove), "An image does not exist locally with the tag: x" (push), "manifest for x not found:
+# manifest unknown" and "repository x not found" (a pull the registry cannot serve).
+_IMAGE_MISSING = (
+    "no such image",
+    "an image does not exist locally",
+    "manifest unknown",
+    "manifest for ",
+    "repository does not exist",
+    "repository name not known",
+)
+
 # Errors inside a pull or push stream arrive as text after a 200; these name a missing image.
 _NOT_FOUND_HINTS = (
     "not found",
@@ -89,14 +104,25 @@ _NOT_FOUND_HINTS = (
 )
 
 
+_BUILD_BASE_MISSING = (
+    "manifest unknown",
+    "repository does not exist",
+    "no such image",
+    "not found: manifest",
+)
+
+
 def problem_from_stream_error(operation: str, message: str, log: list[str]) -> Problem:
     """The problem for an error the engine reported inside a pull, push or build stream."""
     message = message.strip() or "the engine gave no message"
-    if operation == "build":
-        return BuildFailed(message, log=log)
     lowered = message.lower()
+    if operation == "build":
+        # A FROM image the registry does not have; any other failure is the build's own.
+        if any(hint in lowered for hint in _BUILD_BASE_MISSING):
+            return ImageNotFound(message, log=log)
+        return BuildFailed(message, log=log)
     if any(hint in lowered for hint in _NOT_FOUND_HINTS):
-        return NotFound(message, log=log)
+        return ImageNotFound(message, log=log)
     return EngineFailure(message, log=log)
 
 

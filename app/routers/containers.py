@@ -116,7 +116,9 @@ async def create_container(
     response_model=RunResult,
     responses={
         200: sse_content(
-            "The result, or under Accept: text/event-stream its output as it happens, then end",
+            "The result, or under Accept: text/event-stream its output as it happens, then end "
+            "(first the image's pull progress when the pull policy pulls)",
+            "SseProgress",
             *OUTPUT,
         ),
         **problems(400, 403, 404, 406, 409, 429),

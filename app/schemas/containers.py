@@ -47,6 +47,7 @@ def check_environment(
 
 
 MAX_STOP_TIMEOUT = 86400
+PullPolicy = Literal["missing", "always", "never"]
 # systempaths: newer engines only (an older one refuses it, which is 422 too).
 _SECURITY_OPT_KEYS = ("no-new-privileges", "label", "apparmor", "seccomp", "systempaths")
 _GO_BOOLS = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
@@ -228,6 +229,11 @@ class ContainerSpec(StrictModel):
     """What a container should be: the SDK's ``containers.create`` arguments, typed."""
 
     image: NonEmptyStr
+    pull: PullPolicy = Field(
+        default="missing",
+        description="missing: pull the image when the engine lacks it; always: pull first; "
+        "never: a missing image is 404 image-not-found (docker run --pull)",
+    )
     command: Annotated[list[str] | None, Field(description="A string is split like a shell")] = None
     entrypoint: list[str] | None = None
     name: str | None = None

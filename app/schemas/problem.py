@@ -62,7 +62,7 @@ class ProblemDocument(BaseModel):
 
 _DESCRIPTIONS = {
     400: "The request cannot be served as sent (the engine refused a parameter)",
-    404: "No such container, image, volume or network",
+    404: "Not found: image-not-found for an image, not-found for anything else",
     409: "Conflict: name in use, wrong state, ambiguous id prefix",
     411: "Content-Length required",
     413: "Request body too large",
