@@ -31,7 +31,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.metrics_registry.register(collector)
     if settings.health_enabled:
         monitor.start()
-    log.info("dockyard started; engine at %s", settings.engine_url)
+    log.info("dockyard started; engine: %s", engine.endpoint.description)
     try:
         async with stream_services(app, settings):
             yield

@@ -7,8 +7,9 @@ import asyncio
 import aiodocker
 import aiohttp
 
+from app.engine.connection import resolve_endpoint
 from app.engine.tracing import engine_trace_config
-from app.settings import Settings
+from app.settings import Settings, docker_environment
 
 
 class EngineClient:
@@ -16,17 +17,19 @@ class EngineClient:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        url = settings.engine_url
-        if url.startswith("unix://"):
-            connector: aiohttp.BaseConnector = aiohttp.UnixConnector(
-                url.removeprefix("unix://"), limit=settings.engine_pool_size
+        # Where and how (unix socket, plain loopback TCP or TLS): app/engine/connection.py.
+        self.endpoint = resolve_endpoint(settings, docker_environment())
+        connector: aiohttp.BaseConnector
+        if self.endpoint.unix_path is not None:
+            connector = aiohttp.UnixConnector(
+                self.endpoint.unix_path, limit=settings.engine_pool_size
             )
-            base = "http://docker"
-        elif url.startswith(("tcp://", "http://")):
-            connector = aiohttp.TCPConnector(limit=settings.engine_pool_size)
-            base = "http://" + url.split("://", 1)[1]
         else:
-            raise ValueError(f"unsupported engine URL {url!r}: use unix:// or tcp://")
+            # ssl=None would mean "aiohttp's default"; False is plain TCP, a context is TLS.
+            connector = aiohttp.TCPConnector(
+                limit=settings.engine_pool_size, ssl=self.endpoint.ssl or False
+            )
+        base = self.endpoint.base_url
         self._connector = connector
         timeout = aiohttp.ClientTimeout(
             total=settings.engine_timeout,
