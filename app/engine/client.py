@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from typing import Any
 
 import aiodocker
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 
 from app.engine.connection import resolve_endpoint
 from app.engine.tracing import engine_trace_config
 from app.settings import Settings, docker_environment
+
+
+class _AbortingHandler(ResponseHandler):
+    """Ends a TLS connection at once instead of the close_notify exchange.
+
+    A graceful TLS close waits for the peer (up to 30 s): a stream closed during shut-down would
+    still be closing when the event loop stops. HTTP frames its own messages, so nothing is lost.
+    """
+
+    def close(self) -> None:
+        self.abort()
+
+
+class _TLSConnector(aiohttp.TCPConnector):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # aiohttp has no public hook for the protocol; _factory is what TCPConnector builds with.
+        self._factory = functools.partial(_AbortingHandler, loop=self._loop)  # type: ignore[assignment]
 
 
 class EngineClient:
@@ -26,9 +47,8 @@ class EngineClient:
             )
         else:
             # ssl=None would mean "aiohttp's default"; False is plain TCP, a context is TLS.
-            connector = aiohttp.TCPConnector(
-                limit=settings.engine_pool_size, ssl=self.endpoint.ssl or False
-            )
+            kind = _TLSConnector if self.endpoint.ssl is not None else aiohttp.TCPConnector
+            connector = kind(limit=settings.engine_pool_size, ssl=self.endpoint.ssl or False)
         base = self.endpoint.base_url
         self._connector = connector
         timeout = aiohttp.ClientTimeout(
