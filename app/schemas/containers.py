@@ -9,7 +9,7 @@ import shlex
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View
 
@@ -151,6 +151,29 @@ class VolumeBinding(StrictModel):
 
     bind: NonEmptyStr
     mode: Literal["rw", "ro"] = "rw"
+
+
+def sdk_volume_mounts(volumes: dict[str, VolumeBinding] | list[str] | None) -> list[MountSpec]:
+    """The SDK's ``volumes`` form as mounts: a host path (``/…``) is a bind, a name a volume."""
+    if not volumes:
+        return []
+    pairs: list[tuple[str, str, str]]
+    if isinstance(volumes, dict):
+        pairs = [(source, binding.bind, binding.mode) for source, binding in volumes.items()]
+    else:
+        pairs = []
+        for entry in volumes:
+            parts = entry.split(":")
+            pairs.append((parts[0], parts[1], parts[2] if len(parts) == 3 else "rw"))
+    return [
+        MountSpec(
+            type="bind" if source.startswith("/") else "volume",
+            source=source,
+            target=target,
+            read_only=mode == "ro",
+        )
+        for source, target, mode in pairs
+    ]
 
 
 class RestartPolicy(StrictModel):
@@ -357,6 +380,10 @@ class ContainerSpec(StrictModel):
                     or (len(parts) == 3 and parts[2] not in ("rw", "ro"))
                 ):
                     raise ValueError(f"invalid volume {entry!r}: use 'source:/target[:ro|rw]'")
+        try:
+            sdk_volume_mounts(value)  # each entry must make a valid mount (absolute target, …)
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(e["msg"]) for e in exc.errors())) from None
         return value
 
     @model_validator(mode="after")

@@ -70,7 +70,8 @@ _DESCRIPTIONS = {
     415: "Wrong content type",
     422: "The request is not valid",
     429: "Too many streams open; retry later (see Retry-After)",
-    502: "The engine failed",
+    502: "The engine failed, or a registry it pulls from or pushes to could not be reached "
+    "(the registry, not the request, is what failed)",
     503: "The engine is not reachable (see Retry-After)",
     504: "The engine or the operation timed out",
 }

@@ -272,3 +272,12 @@ def test_security_opts_the_engine_refuses_are_422(entry: str) -> None:
 def test_stop_timeout_is_bounded(seconds: float | str) -> None:
     with pytest.raises(ValidationError, match="stop_timeout"):
         ContainerSpec.model_validate({"image": "x", "stop_timeout": seconds})
+
+
+@pytest.mark.parametrize(
+    "volumes",
+    [{"data": {"bind": "relative"}}, ["data:relative"], {"/etc/x/../y": {"bind": "mnt"}}],
+)
+def test_sdk_volumes_must_make_valid_mounts(volumes: Any) -> None:
+    with pytest.raises(ValidationError, match="absolute"):
+        ContainerSpec.model_validate({"image": "x", "volumes": volumes})
