@@ -74,6 +74,12 @@ class Unhealthy(Problem):
     status, slug, title = 409, "unhealthy", "Container is not healthy"
 
 
+class SwarmInactive(Problem):
+    """A swarm route on an engine that is not a swarm manager."""
+
+    status, slug, title = 409, "swarm-inactive", "Swarm mode is not active"
+
+
 class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 

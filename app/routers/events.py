@@ -18,7 +18,10 @@ from app.streams import sse
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
-EventType = Literal["container", "image", "volume", "network"]
+# Swarm managers add service, node, secret and config events (task containers are containers).
+EventType = Literal[
+    "container", "image", "volume", "network", "service", "node", "secret", "config"
+]
 LabelSelector = Annotated[str, StringConstraints(pattern=r"^[^=\s][^=]*(=.*)?$", max_length=512)]
 _NANOS = re.compile(r"^\d{1,20}$")
 
