@@ -39,7 +39,7 @@ from app.streams.event_hub import EventHub
 
 JSON = dict[str, Any]
 # A convergence wait re-reads the tasks at least this often; engine events wake it sooner.
-WAIT_POLL_SECONDS = 0.5
+WAIT_POLL_SECONDS = 0.2
 
 
 async def _network_names(docker: aiodocker.Docker, docs: Iterable[JSON]) -> dict[str, str]:
