@@ -2,7 +2,8 @@
 
 Like httpx's ``Client``, it owns the connection pool and exposes the operations, grouped by
 resource: ``engine.containers``, ``.execs``, ``.images``, ``.volumes``, ``.networks``,
-``.system`` and ``.events``. Nothing outside ``app/engine`` knows which library speaks HTTP.
+``.system``, ``.events`` and ``.swarm``. Nothing outside ``app/engine`` knows which library
+speaks HTTP.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from app.engine.events import Events
 from app.engine.execs import Execs
 from app.engine.images import Images
 from app.engine.networks import Networks
+from app.engine.swarm import Swarm
 from app.engine.system import System
 from app.engine.tracing import engine_trace_config
 from app.engine.transport import Transport
@@ -32,6 +34,7 @@ class EngineClient:
     networks: Networks
     system: System
     events: Events
+    swarm: Swarm
 
     def __init__(self, settings: Settings) -> None:
         url = settings.engine_url
@@ -70,6 +73,7 @@ class EngineClient:
         self.networks = Networks(http)
         self.system = System(http, settings.ping_timeout)
         self.events = Events(http)
+        self.swarm = Swarm(http)
 
     async def close(self) -> None:
         await self._docker.close()
