@@ -22,6 +22,7 @@ from app.routers import (
     logs,
     metrics,
     networks,
+    swarm,
     system,
     volumes,
 )
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(volumes.router)
     app.include_router(networks.router)
     app.include_router(audit.router)
+    app.include_router(swarm.router)
     _register_problem_schema(app)
     return app
 
