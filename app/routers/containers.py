@@ -36,8 +36,9 @@ from app.schemas.health import HealthStatus
 from app.schemas.media import require_tar, tar_request_body, tar_response
 from app.schemas.problem import problems
 from app.security.audit import note_target
-from app.security.guard import admit_container
+from app.security.guard import admit_container, admit_upload, refuse
 from app.security.ownership import owner_filter
+from app.security.policy import top_violations
 from app.security.redact import container_for
 from app.services import archive, containers, health, run
 from app.streams import sse
@@ -151,13 +152,16 @@ async def run_container(
     spec = await admit_container(docker, spec, caller, settings)
     if sse.wants_sse(request.headers.get("accept")):
         return await run_stream.stream(stream_docker, spec, streams, settings, request.url.path)
-    result = await run.run(
-        docker,
-        spec,
-        default_host_ip=settings.publish_host_ip,
-        default_timeout=settings.run_default_timeout,
-        max_output_bytes=settings.max_output_bytes,
-    )
+    # Issue 11: a blocking run is a long call: a per-key slot (429) and the stream pool, so
+    # one key's jobs can never hold the connections every other key's short calls use.
+    with streams.slot():
+        result = await run.run(
+            stream_docker,
+            spec,
+            default_host_ip=settings.publish_host_ip,
+            default_timeout=settings.run_default_timeout,
+            max_output_bytes=settings.max_output_bytes,
+        )
     note_target(result.container_id)
     return result
 
@@ -252,10 +256,13 @@ async def unpause_container(
     return container_for(await containers.unpause(docker, ref), caller)
 
 
-@router.post("/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409))
+@router.post(
+    "/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409, 429)
+)
 async def wait_container(
     ref: OwnedContainerRef,
-    docker: DockerDep,
+    docker: StreamDockerDep,
+    streams: StreamsDep,
     monitor: HealthMonitorDep,
     condition: Annotated[
         Literal["not-running", "next-exit", "removed", "healthy", "unhealthy"],
@@ -271,18 +278,25 @@ async def wait_container(
     ] = None,
 ) -> WaitResult | HealthStatus:
     """Block until the container stops, exits next, is removed, or turns healthy/unhealthy."""
-    if condition == "healthy" or condition == "unhealthy":
-        return await health.wait_for_health(monitor, ref, condition=condition, within=within)
-    return await containers.wait(docker, ref, condition=condition, within=within)
+    # Issue 11: a wait is a long call: a per-key slot (429), and the stream pool (``docker``).
+    with streams.slot():
+        if condition == "healthy" or condition == "unhealthy":
+            return await health.wait_for_health(monitor, ref, condition=condition, within=within)
+        return await containers.wait(docker, ref, condition=condition, within=within)
 
 
 @router.get("/{ref}/top", response_model=TopResult, responses=problems(404, 409))
 async def top_container(
     ref: OwnedContainerRef,
     docker: DockerDep,
+    caller: CurrentKey,
     ps_args: Annotated[str | None, Query(pattern=r"^[a-zA-Z -]{1,32}$")] = None,
 ) -> TopResult:
-    """The processes running in a container."""
+    """The processes running in a container.
+
+    Below admin, ``ps_args`` is one of a fixed safe set (``auxe`` would print environments).
+    """
+    refuse(top_violations(caller, ps_args), "these ps_args")  # issue 11
     return await containers.top(docker, ref, ps_args)
 
 
@@ -327,17 +341,23 @@ async def get_archive(
     "/{ref}/archive",
     status_code=status.HTTP_204_NO_CONTENT,
     openapi_extra=tar_request_body("A tar archive"),
-    responses=problems(400, 404, 409, 411, 413, 415),
+    responses=problems(400, 404, 409, 411, 413, 415, 429),
 )
 async def put_archive(
     ref: OwnedContainerRef,
     request: Request,
     docker: DockerDep,
+    stream_docker: StreamDockerDep,
+    streams: StreamsDep,
     settings: SettingsDep,
+    caller: CurrentKey,
     path: Annotated[str, Query(min_length=1, description="Directory to extract into")],
 ) -> Response:
     """Extract a tar archive into a directory of the container."""
     require_tar(request.headers.get("content-type"), "archive")
     archive.check_upload_length(request.headers.get("content-length"), settings.max_archive_bytes)
-    await archive.upload(docker, ref, path, request.stream())
+    await admit_upload(docker, ref, caller)  # issue 11: not into a container beyond the profile
+    # Issue 11: an upload is a long call: a per-key slot (429) and the stream pool.
+    with streams.slot():
+        await archive.upload(stream_docker, ref, path, request.stream())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -50,7 +50,7 @@ async def exec_in_container(
     ``timeout`` kills the process (``timed_out``); output past ``max_output_bytes`` is dropped
     (``truncated``). ``detach: true`` answers 202 at once; follow it with ``GET /v1/execs/{id}``.
     """
-    admit_exec(caller, privileged=spec.privileged, user=spec.user)
+    await admit_exec(docker, ref, caller, privileged=spec.privileged, user=spec.user)
     prepared = await execs.prepare(
         docker,
         ref,

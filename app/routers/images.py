@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from app.deps import DockerDep, SettingsDep, StreamsDep
+from app.deps import CurrentKey, DockerDep, SettingsDep, StreamsDep
 from app.routers.containers import LabelFilter
 from app.schemas.images import (
     BuildOptions,
@@ -24,6 +24,8 @@ from app.schemas.images import (
 )
 from app.schemas.media import require_tar, tar_request_body
 from app.schemas.problem import problems
+from app.security.guard import refuse
+from app.security.policy import build_violations
 from app.services import images
 from app.services.images import Transfer
 from app.streams.progress import SSE_CONTENT, TransferEventStream
@@ -134,9 +136,14 @@ async def build_image(
     docker: DockerDep,
     settings: SettingsDep,
     streams: StreamsDep,
+    caller: CurrentKey,
     options: Annotated[BuildOptions, Depends(build_options)],
 ) -> Image | Response:
-    """Build an image from a tar context streamed in the body; a failed step is 422."""
+    """Build an image from a tar context streamed in the body; a failed step is 422.
+
+    ``networkmode=host`` needs the ``privileged`` profile (RUN steps are containers too).
+    """
+    refuse(build_violations(caller, options.networkmode), "this build")  # issue 11
     require_tar(request.headers.get("content-type"), "build context")
     images.check_context_length(
         request.headers.get("content-length"), settings.max_build_context_bytes

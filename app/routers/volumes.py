@@ -7,11 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app.deps import CurrentKey, DockerDep, IdempotencyKey, OwnedVolumeName, SettingsDep
+from app.errors import Conflict
 from app.routers.containers import LabelFilter
 from app.schemas.problem import problems
 from app.schemas.volumes import ObjectName, Volume, VolumePruneResult, VolumeSpec
-from app.security.guard import admit_volume
-from app.security.ownership import owner_filter, owner_labels, reject_reserved_labels
+from app.security.guard import admit_volume_on_engine
+from app.security.ownership import (
+    OWNER_LABEL,
+    owner_filter,
+    owner_labels,
+    reject_reserved_labels,
+)
 from app.services import volumes
 
 router = APIRouter(prefix="/v1/volumes", tags=["volumes"])
@@ -43,9 +49,14 @@ async def create_volume(
     a bind mount of that path would; the volume carries its creator's owner label.
     """
     reject_reserved_labels(spec.labels)
-    admit_volume(spec.driver, spec.driver_opts, caller, settings)
+    await admit_volume_on_engine(docker, spec.driver, spec.driver_opts, caller, settings)
     owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
-    return await volumes.create(docker, owned)
+    made = await volumes.create(docker, owned)
+    # Issue 11: the engine answers an existing name with that volume; a scope-own key must not
+    # get someone else's that way (nor learn more than that the name is taken).
+    if caller.owns_only and made.labels.get(OWNER_LABEL) != caller.key_id:
+        raise Conflict(f"the volume name {spec.name!r} is taken")
+    return made
 
 
 @router.post("/prune", response_model=VolumePruneResult, responses=problems())
