@@ -577,8 +577,8 @@ def container_beyond_profile(doc: Mapping[str, Any], principal: Principal) -> li
             Violation(
                 field="container",
                 rule="container-beyond-profile",
-                message=f"this key's profile ({principal.profile}) may not act inside this container: "
-                + "; ".join(reasons),
+                message=f"this key's profile ({principal.profile}) may not act inside this "
+                "container: " + "; ".join(reasons),
             )
         ]
         if reasons
