@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from app.engine import EngineClient
+from app.engine.connection import EngineEndpoint
 from app.problems import PolicyDenied
 from app.schemas.containers import ContainerSpec
 from app.security import references
@@ -33,14 +34,20 @@ SpecT = TypeVar("SpecT", bound=ContainerSpec)
 
 def policy_context(
     settings: Settings,
+    endpoint: EngineEndpoint,
     owners: Mapping[str, str | None] | None = None,
     *,
     data_root: str | None = None,
     volumes: Mapping[str, VolumeFacts | None] | None = None,
     network_owners: Mapping[str, str | None] | None = None,
 ) -> PolicyContext:
-    socket = settings.engine_url.removeprefix("unix://")
-    extra = (socket,) if settings.engine_url.startswith("unix://") else ()
+    """What the rules need: the allowlist, the owners, the engine's own socket and data-root,
+    and the named volumes' and networks' facts (issue 11).
+
+    The socket comes from the resolved endpoint, not ``engine_url``: one named by DOCKER_HOST
+    is the same root-equivalent path to bind into a container.
+    """
+    extra = (endpoint.unix_path,) if endpoint.unix_path is not None else ()
     return PolicyContext(
         allowed_host_paths=tuple(settings.host_path_allowlist),
         extra_sensitive_paths=(*extra, *((data_root,) if data_root else ())),
@@ -87,7 +94,12 @@ async def admit_container(
     net_owners = await references.network_owners(engine, nets) if nets else {}
     root = await references.data_root(engine) if limited and bind_sources(spec) else None
     context = policy_context(
-        settings, owners, data_root=root, volumes=volumes, network_owners=net_owners
+        settings,
+        engine.endpoint,
+        owners,
+        data_root=root,
+        volumes=volumes,
+        network_owners=net_owners,
     )
     refuse(evaluate(spec, principal, context), "this container")
     labels = {**spec.labels, **owner_labels(principal)}
@@ -141,7 +153,5 @@ async def admit_volume_on_engine(
     root = None
     if principal.profile != "privileged" and driver_opts:
         root = await references.data_root(engine)
-    refuse(
-        volume_violations(driver, driver_opts, principal, policy_context(settings, data_root=root)),
-        "this volume",
-    )
+    ctx = policy_context(settings, engine.endpoint, data_root=root)
+    refuse(volume_violations(driver, driver_opts, principal, ctx), "this volume")
