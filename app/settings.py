@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +20,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.schemas.common import Size
+from app.security.host_paths import allowlist_problems
 
 
 class RegistryCredential(BaseModel):
@@ -40,6 +42,14 @@ _CREDENTIALS = TypeAdapter(RegistryCredentials)
 
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+def _usable_allowlist(entries: list[str]) -> list[str]:
+    # Nested entries would let a container bound to the outer one swap the inner one (issue 11).
+    problems = allowlist_problems(entries)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return entries
 
 
 LogLevel = Annotated[
@@ -148,9 +158,12 @@ class Settings(BaseSettings):
     audit_queue_size: int = Field(
         default=1000, ge=1, description="Records an audit SSE reader may lag before it is cut off."
     )
-    host_path_allowlist: list[str] = Field(
+    host_path_allowlist: Annotated[list[str], AfterValidator(_usable_allowlist)] = Field(
         default_factory=list,
-        description="Host paths (and paths under them) baseline keys may bind though sensitive.",
+        description=(
+            "The only host paths baseline keys may bind (each as a whole, never a path below it; "
+            "entries may not nest). Sensitive paths and the engine's data-root stay refused."
+        ),
     )
     restricted_default_memory: Size = Field(
         default=256 * 1024 * 1024, description="Memory limit filled in for restricted keys."

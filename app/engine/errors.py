@@ -49,6 +49,9 @@ SWARM_INACTIVE_DETAIL = (
 _BAD_REQUEST_HINTS = ("Cannot locate specified Dockerfile",)
 
 
+_IN_USE_BY = re.compile(r'already in use by container \\?"?[0-9a-f]{12,64}\\?"?')
+
+
 def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem:
     """Map an engine error to the problem the contract promises for it."""
     message = str(exc.message or "").strip() or "the engine gave no message"
@@ -66,7 +69,9 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
     if status == 404:
         return NotFound(message)
     if status == 409:
-        return Conflict(message)
+        # Issue 11: "... is already in use by container \"<id>\"" would tell any key the id of a
+        # container it may not see; the name is enough to act on.
+        return Conflict(_IN_USE_BY.sub("already in use by another container", message))
     if status == 400:
         return BadRequest(message)
     if status == 403:
@@ -77,7 +82,7 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
     if any(hint in message for hint in _BAD_REQUEST_HINTS):
         return BadRequest(message)
     if any(hint in message for hint in _CONFLICT_HINTS):
-        return Conflict(message)
+        return Conflict(_IN_USE_BY.sub("already in use by another container", message))
     return EngineFailure(message, engine_status=status)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View
+from app.security import confinement
 
 _CONTAINER_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _CONTAINER_PORT = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$")
@@ -179,6 +180,13 @@ class Ulimit(StrictModel):
     soft: int = Field(ge=-1)
     hard: int = Field(ge=-1)
 
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> Ulimit:
+        # The engine accepts soft > hard and the container then fails to start.
+        if self.hard != -1 and (self.soft == -1 or self.soft > self.hard):
+            raise ValueError("soft must not exceed hard")
+        return self
+
 
 class LogConfig(StrictModel):
     type: NonEmptyStr
@@ -285,6 +293,16 @@ class ContainerSpec(StrictModel):
     @classmethod
     def _absolute_workdir(cls, value: str | None) -> str | None:
         return check_absolute_dir(value)
+
+    @field_validator("security_opt")
+    @classmethod
+    def _engine_parses_security_opt(cls, value: list[str]) -> list[str]:
+        # What the engine cannot parse is the caller's bad input (422), never an engine 500.
+        for entry in value:
+            problem = confinement.syntax_error(entry)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("volumes")
     @classmethod

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.routing import APIRoute
+from starlette._utils import get_route_path
 from starlette.datastructures import Headers
 from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -81,6 +82,15 @@ def match_route(table: Iterable[RouteEntry], method: str, path: str) -> RouteMat
     return partial or RouteMatch(None, "", {})
 
 
+def _under(path: str | None) -> bool:
+    return bool(path) and (path == PROTECTED_PREFIX or str(path).startswith(PROTECTED_PREFIX + "/"))
+
+
+def _protected(template: str | None, route_path: str, raw_path: str) -> bool:
+    """Gate a request whose route, route path or raw path is under /v1 (any one suffices)."""
+    return _under(template) or _under(route_path) or _under(raw_path)
+
+
 def bearer_token(headers: Headers) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -106,17 +116,20 @@ class SecurityMiddleware:
         self._routes: list[RouteEntry] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
-        if scope["type"] != "http" or not (
-            path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
-        ):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         method: str = scope["method"]
         if self._routes is None:
             # Built on the first request, once every router has been included.
             self._routes = route_table(getattr(scope.get("app"), "routes", ()))
+        # Issue 11: decide by the route the router will pick (the path *below* any root path,
+        # ``--root-path /dy``), not by a prefix of the raw path, which includes the root path.
+        path = get_route_path(scope)
         route = match_route(self._routes, method, path)
+        if not _protected(route.template, path, scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
         action = route.name or f"{method} {route.template or path}"
         target = route.params.get("ref")
         target_id = str(target) if target is not None else None

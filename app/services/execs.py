@@ -66,7 +66,7 @@ async def prepare(
 ) -> PreparedExec:
     """Admit and create the exec: a refused one is a 403, no such container a 404, a stopped
     one a 409, all before anything runs."""
-    admit_exec(caller, privileged=spec.privileged, user=spec.user)
+    await admit_exec(engine, ref, caller, privileged=spec.privileged, user=spec.user)
     exec_id = await engine.execs.create(ref, create_body(spec))
     limit = max_output_bytes
     if spec.max_output_bytes is not None:
