@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from app.errors import install_error_handlers
 from app.http.access import AccessMiddleware
+from app.http.cors import install_cors
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.request_id import RequestContextMiddleware
 from app.lifespan import lifespan
@@ -23,6 +24,7 @@ from app.routers import (
     metrics,
     networks,
     system,
+    tickets,
     volumes,
 )
 from app.schemas.problem import ProblemDocument
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_security(app, settings)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    install_cors(app, settings)  # outermost: preflights are answered before the security gate
     app.include_router(system.probes)
     app.include_router(metrics.router)
     app.include_router(system.router)
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(volumes.router)
     app.include_router(networks.router)
     app.include_router(audit.router)
+    app.include_router(tickets.router)
     _register_problem_schema(app)
     return app
 

@@ -20,10 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem
 from app.http.request_id import current_request_id
 from app.security.audit import AuditLog, AuditNote, AuditRecord, noting
-from app.security.keys import KeyStore
+from app.security.keys import ApiKey, KeyStore
 from app.security.principal import Principal, current_key_id
 from app.security.problems import CHALLENGE, Forbidden, Unauthorized
 from app.security.roles import required_role
+from app.security.sessions import SessionStore
+from app.security.tickets import TicketStore
 from app.settings import Settings
 
 PROTECTED_PREFIX = "/v1"
@@ -103,10 +105,20 @@ def content_length(scope: Scope) -> int | None:
 
 class SecurityMiddleware:
     def __init__(
-        self, app: ASGIApp, *, keys: KeyStore, audit: AuditLog, settings: Settings
+        self,
+        app: ASGIApp,
+        *,
+        keys: KeyStore,
+        audit: AuditLog,
+        settings: Settings,
+        tickets: TicketStore | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.app = app
         self.keys = keys
+        # Browser credentials, asked only when no Authorization header came (it always wins).
+        self.tickets = tickets
+        self.sessions = sessions
         self.audit = audit
         self.settings = settings
         self._routes: list[RouteEntry] | None = None
@@ -128,7 +140,12 @@ class SecurityMiddleware:
         target_id = str(target) if target is not None else None
 
         token = bearer_token(scope)
-        key = self.keys.authenticate(token) if token else None
+        try:
+            key = self.keys.authenticate(token) if token else self._browser_key(scope, route)
+        except Problem as refused:  # a ticket used where it may not be, a change without CSRF
+            self._record(None, action, target_id, AuditNote(), refused.status)
+            await _send_problem(send, refused, path)
+            return
         if key is None:
             problem: Problem = Unauthorized(
                 "send a valid API key as 'Authorization: Bearer <key>'"
@@ -169,6 +186,13 @@ class SecurityMiddleware:
             await self._serve(scope, receive, send, principal, action, target_id, limit)
         finally:
             current_key_id.reset(key_token)
+
+    def _browser_key(self, scope: Scope, route: RouteMatch) -> ApiKey | None:
+        """The key behind a ``?ticket=`` or the dashboard's session cookie, if either came."""
+        key = self.tickets.authenticate(scope, route.template) if self.tickets else None
+        if key is None and self.sessions is not None:
+            key = self.sessions.authenticate(scope, scope["method"])
+        return key
 
     def _body_limit(self, template: str | None) -> int:
         setting = BODY_LIMITS.get(template or "")

@@ -12,12 +12,15 @@ from app.errors import PROBLEM_MEDIA_TYPE
 from app.security.audit import AuditLog
 from app.security.keys import KeyStore, ensure_first_key
 from app.security.middleware import PROTECTED_PREFIX, SecurityMiddleware
+from app.security.sessions import SessionStore
+from app.security.tickets import QUERY_NAME, STREAM_ROUTES, TicketStore
 from app.settings import Settings
 from app.streams.tickets import StreamLimiter
 
 log = logging.getLogger(__name__)
 
 SCHEME = "apiKey"
+TICKET_SCHEME = "streamTicket"
 _AUTH_RESPONSES = {
     "401": "Missing, unknown, expired or revoked API key",
     "403": "The key's role or policy does not allow this",
@@ -32,7 +35,16 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     app.state.keys = keys
     app.state.audit = audit
     app.state.key_streams = StreamLimiter(settings.max_streams_per_key)
-    app.add_middleware(SecurityMiddleware, keys=keys, audit=audit, settings=settings)
+    app.state.tickets = TicketStore(keys, settings.ticket_ttl_seconds)
+    app.state.sessions = SessionStore(keys, settings.session_ttl_seconds)
+    app.add_middleware(
+        SecurityMiddleware,
+        keys=keys,
+        audit=audit,
+        settings=settings,
+        tickets=app.state.tickets,
+        sessions=app.state.sessions,
+    )
 
 
 def announce_first_key(app: FastAPI) -> None:
@@ -65,12 +77,20 @@ def document_security(spec: dict[str, Any]) -> None:
         "scheme": "bearer",
         "description": "An API key from `python -m app keys create` (or the first-start key).",
     }
+    components["securitySchemes"][TICKET_SCHEME] = {
+        "type": "apiKey",
+        "in": "query",
+        "name": QUERY_NAME,
+        "description": "A ticket from POST /v1/tickets: GET streams (as SSE) and WebSockets only.",
+    }
     problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, operations in spec.get("paths", {}).items():
         if not path.startswith(PROTECTED_PREFIX + "/") and path != PROTECTED_PREFIX:
             continue
-        for operation in operations.values():
+        for method, operation in operations.items():
             operation["security"] = [{SCHEME: []}]
+            if method == "get" and path in STREAM_ROUTES:
+                operation["security"].append({TICKET_SCHEME: []})
             responses = operation.setdefault("responses", {})
             for status, description in _AUTH_RESPONSES.items():
                 responses.setdefault(status, {"description": description, "content": problem})

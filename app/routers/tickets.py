@@ -1,0 +1,25 @@
+"""HTTP handler for POST /v1/tickets: a stream ticket for the calling key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from app.deps import CurrentKey
+from app.schemas.tickets import StreamTicket
+from app.security.tickets import TicketStore
+
+router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=StreamTicket)
+async def create_ticket(request: Request, caller: CurrentKey) -> StreamTicket:
+    """A short-lived ticket bound to the calling key (any role), for browsers.
+
+    ``EventSource`` and ``WebSocket`` cannot send ``Authorization``: put the ticket in the URL as
+    ``?ticket=``. It is accepted on GET stream routes asked for as ``text/event-stream`` and on
+    WebSocket routes only, never on JSON routes or changes; it expires after
+    ``DOCKYARD_TICKET_TTL_SECONDS`` and dies with its key.
+    """
+    tickets: TicketStore = request.app.state.tickets
+    ticket, expires_at = tickets.mint(caller.key_id)
+    return StreamTicket(ticket=ticket, expires_at=expires_at)
