@@ -27,6 +27,7 @@ from app.routers import (
     tickets,
     volumes,
 )
+from app.routers.ui import install_ui
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.services.coalesce import Coalescer
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         separate_input_output_schemas=False,
+        # /docs is served by app.routers.ui from the package's own Swagger UI (no CDN); no ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.container_lists = Coalescer[bytes]()
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(networks.router)
     app.include_router(audit.router)
     app.include_router(tickets.router)
+    install_ui(app)
     _register_problem_schema(app)
     return app
 
