@@ -16,7 +16,9 @@ from app.health import HealthCache, HealthMonitor
 from app.health.metrics import HealthCollector
 from app.security.audit import AuditLog
 from app.security.keys import KeyStore
+from app.security.sessions import SessionStore
 from app.security.setup import SecurityParts, announce_first_key
+from app.security.tickets import TicketStore
 from app.services.coalesce import Coalescer
 from app.settings import Settings
 from app.streams.engine_pool import stream_services
@@ -38,6 +40,8 @@ class AppState:
     health_monitor: HealthMonitor
     audit: AuditLog
     keys: KeyStore
+    tickets: TicketStore  # ?ticket= for browsers' streams and WebSockets
+    sessions: SessionStore  # the dashboard's cookie sessions
     container_lists: Coalescer[bytes]
     metrics_registry: CollectorRegistry
 
@@ -74,6 +78,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 health_monitor=monitor,
                 audit=security.audit,
                 keys=security.keys,
+                tickets=security.tickets,
+                sessions=security.sessions,
                 container_lists=Coalescer[bytes](),
                 metrics_registry=metrics_registry,
             )

@@ -17,7 +17,7 @@ from pydantic import (
     TypeAdapter,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.schemas.common import Size
 from app.security.host_paths import allowlist_problems
@@ -51,6 +51,18 @@ def _usable_allowlist(entries: list[str]) -> list[str]:
         raise ValueError("; ".join(problems))
     return entries
 
+
+def _origins(value: object) -> object:
+    # A comma-separated list is what people write in an environment variable; JSON works too.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip().rstrip("/") for part in text.split(",") if part.strip()]
+    return value
+
+
+Origins = Annotated[list[str], NoDecode, BeforeValidator(_origins)]
 
 LogLevel = Annotated[
     Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower)
@@ -283,6 +295,26 @@ class Settings(BaseSettings):
     )
     exec_default_timeout: float = Field(
         default=600.0, gt=0, description="Seconds an exec may run when it names no timeout."
+    )
+
+    # Browsers (app/security/tickets.py, app/security/sessions.py, the dashboard at /ui/).
+    ticket_ttl_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="Seconds a stream ticket from POST /v1/tickets lives (EventSource, WebSocket).",
+    )
+    session_ttl_seconds: float = Field(
+        default=8 * 3600.0,
+        gt=0,
+        description="Seconds a dashboard sign-in (its session cookie) lasts; held in memory.",
+    )
+    cors_origins: Origins = Field(
+        default_factory=list,
+        description=(
+            "Origins allowed to call the API from a browser, comma-separated "
+            "(e.g. 'https://ops.example'); empty: no CORS headers at all."
+        ),
     )
 
 

@@ -22,9 +22,11 @@ from app.http.context import current_request_id
 from app.http.problem_responses import problem_response
 from app.problems import CHALLENGE, Forbidden, PayloadTooLarge, Problem, Unauthorized
 from app.security.audit import AuditLog, AuditNote, AuditRecord, noting
-from app.security.keys import KeyStore
+from app.security.keys import ApiKey, KeyStore
 from app.security.principal import Principal, current_key_id
 from app.security.roles import required_role
+from app.security.sessions import SessionStore
+from app.security.tickets import TicketStore
 from app.settings import Settings
 
 PROTECTED_PREFIX = "/v1"
@@ -107,10 +109,20 @@ def content_length(headers: Headers) -> int | None:
 
 class SecurityMiddleware:
     def __init__(
-        self, app: ASGIApp, *, keys: KeyStore, audit: AuditLog, settings: Settings
+        self,
+        app: ASGIApp,
+        *,
+        keys: KeyStore,
+        audit: AuditLog,
+        settings: Settings,
+        tickets: TicketStore | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.app = app
         self.keys = keys
+        # Browser credentials, asked only when no Authorization header came (it always wins).
+        self.tickets = tickets
+        self.sessions = sessions
         self.audit = audit
         self.settings = settings
         self._routes: list[RouteEntry] | None = None
@@ -136,7 +148,14 @@ class SecurityMiddleware:
 
         headers = Headers(scope=scope)
         token = bearer_token(headers)
-        key = self.keys.authenticate(token) if token else None
+        try:
+            key = (
+                self.keys.authenticate(token) if token else self._browser_key(scope, method, route)
+            )
+        except Problem as refused:  # a ticket used where it may not be, a change without CSRF
+            self._record(None, action, target_id, AuditNote(), refused.status)
+            await problem_response(refused, path)(scope, receive, send)
+            return
         if key is None:
             problem: Problem = Unauthorized(
                 "send a valid API key as 'Authorization: Bearer <key>'"
@@ -177,6 +196,16 @@ class SecurityMiddleware:
             await self._serve(scope, receive, send, principal, action, target_id, limit)
         finally:
             current_key_id.reset(key_token)
+
+    def _browser_key(self, scope: Scope, method: str, route: RouteMatch) -> ApiKey | None:
+        """The key behind a ``?ticket=`` or the dashboard's session cookie, if either came.
+
+        HTTP and WebSocket scopes take the same path: the ticket store tells them apart.
+        """
+        key = self.tickets.authenticate(scope, route.template) if self.tickets else None
+        if key is None and self.sessions is not None:
+            key = self.sessions.authenticate(scope, method)
+        return key
 
     def _body_limit(self, template: str | None) -> int:
         setting = BODY_LIMITS.get(template or "")

@@ -53,6 +53,8 @@ RULES: tuple[Rule, ...] = (
     rule("POST", "/v1/containers/{ref}/*", OPER),
     rule("PUT", "/v1/containers/{ref}/archive", OPER),
     rule("DELETE", "/v1/containers/{ref}", OPER),
+    # A stream ticket carries no more than the key that asks for it.
+    rule("POST", "/v1/tickets", VIEW),
     # Every other read.
     rule("GET,HEAD", "/v1/*", VIEW),
 )
