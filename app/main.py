@@ -16,6 +16,7 @@ from app.routers import (
     audit,
     containers,
     events,
+    exec_attach,
     execs,
     health,
     images,
@@ -28,6 +29,7 @@ from app.routers import (
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.services.coalesce import Coalescer
+from app.services.exec_sessions import SessionBook
 from app.settings import Settings
 
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.container_lists = Coalescer[bytes]()
+    app.state.exec_sessions = SessionBook(window=settings.exec_attach_window)  # issue 14
     # Per app, not prometheus_client's global: several apps (tests) may live in one process.
     app.state.metrics_registry = CollectorRegistry(auto_describe=True)
     install_error_handlers(app)
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(containers.router)
     app.include_router(logs.router)
     app.include_router(execs.router)
+    app.include_router(exec_attach.router)  # issue 14: interactive exec (WebSocket)
     app.include_router(events.router)
     app.include_router(health.router)
     app.include_router(images.router)

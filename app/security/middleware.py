@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi.routing import APIRoute
-from starlette.routing import Route, compile_path
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.routing import Route, WebSocketRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, Problem
@@ -29,6 +29,7 @@ from app.settings import Settings
 PROTECTED_PREFIX = "/v1"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DENIAL_STATUSES = frozenset({401, 403, 413, 429})
+WEBSOCKET = "WEBSOCKET"  # the method audit records give a WebSocket session
 # Routes whose bodies may be larger than max_body_bytes: template -> the setting that bounds them.
 BODY_LIMITS: dict[str, str] = {
     "/v1/containers/{ref}/archive": "max_archive_bytes",
@@ -64,6 +65,11 @@ def route_table(routes: Iterable[Any], prefix: str = "") -> list[RouteEntry]:
             regex, _, _ = compile_path(template)
             methods = frozenset(route.methods or ())
             table.append(RouteEntry(template, route.name or "", methods, regex))
+        elif isinstance(route, WebSocketRoute | APIWebSocketRoute):
+            # A WebSocket opens with a GET: the role table and ?ticket= rules see it as one.
+            template = prefix + route.path
+            regex, _, _ = compile_path(template)
+            table.append(RouteEntry(template, route.name or "", frozenset({"GET"}), regex))
     return table
 
 
@@ -113,12 +119,12 @@ class SecurityMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not (
+        if scope["type"] not in ("http", "websocket") or not (
             path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
         ):
             await self.app(scope, receive, send)
             return
-        method: str = scope["method"]
+        method: str = scope.get("method", "GET")  # a WebSocket upgrade is a GET
         if self._routes is None:
             # Built on the first request, once every router has been included.
             self._routes = route_table(getattr(scope.get("app"), "routes", ()))
@@ -140,7 +146,7 @@ class SecurityMiddleware:
                 },
             )
             self._record(None, action, target_id, AuditNote(), problem.status)
-            await _send_problem(send, problem, path)
+            await _send_problem(scope, send, problem, path)
             return
         principal = key.principal()
 
@@ -152,7 +158,7 @@ class SecurityMiddleware:
                 required_role=needed.name,
             )
             self._record(principal, action, target_id, AuditNote(), problem.status)
-            await _send_problem(send, problem, path)
+            await _send_problem(scope, send, problem, path)
             return
 
         limit = self._body_limit(route.template)
@@ -160,7 +166,7 @@ class SecurityMiddleware:
         if declared is not None and declared > limit:
             problem = PayloadTooLarge(f"the body may be at most {limit} bytes")
             self._record(principal, action, target_id, AuditNote(), problem.status)
-            await _send_problem(send, problem, path)
+            await _send_problem(scope, send, problem, path)
             return
 
         scope.setdefault("state", {})["principal"] = principal
@@ -191,11 +197,14 @@ class SecurityMiddleware:
         recorded = False
         path: str = scope["path"]
 
+        # Opening a WebSocket (a console into a container) is audited like a mutating call.
+        audited = WEBSOCKET if scope["type"] == "websocket" else scope["method"]
+
         def record_once(status: int) -> None:
             nonlocal recorded
             if not recorded:
                 recorded = True
-                self._record(principal, action, note.target_id, note, status, scope["method"])
+                self._record(principal, action, note.target_id, note, status, audited)
 
         async def counting_receive() -> Message:
             # Chunked bodies and lying Content-Length headers are caught as the bytes arrive.
@@ -216,12 +225,18 @@ class SecurityMiddleware:
                     started = True
                     record_once(413)
                     await _send_problem(
-                        send, PayloadTooLarge(f"the body may be at most {limit} bytes"), path
+                        scope, send, PayloadTooLarge(f"the body may be at most {limit} bytes"), path
                     )
                 return
-            if message["type"] == "http.response.start":
+            if message["type"] in ("http.response.start", "websocket.http.response.start"):
                 started = True
                 record_once(int(message["status"]))
+            elif message["type"] == "websocket.accept":
+                started = True
+                record_once(101)
+            elif message["type"] == "websocket.close" and not started:
+                started = True
+                record_once(403)  # a refusal without a response document
             await send(message)
 
         with noting(note):
@@ -263,12 +278,20 @@ class SecurityMiddleware:
         )
 
 
-async def _send_problem(send: Send, problem: Problem, path: str) -> None:
+async def _send_problem(scope: Scope, send: Send, problem: Problem, path: str) -> None:
+    prefix = ""
+    if scope["type"] == "websocket":
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            # A server without the denial-response extension can only refuse the upgrade.
+            await send({"type": "websocket.close", "code": 1008, "reason": problem.title})
+            return
+        prefix = "websocket."
     body = json.dumps(problem.document(path)).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
     headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
-    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    start = {"type": prefix + "http.response.start", "status": problem.status, "headers": headers}
+    await send(start)
+    await send({"type": prefix + "http.response.body", "body": body})

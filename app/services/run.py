@@ -15,6 +15,7 @@ from app.engine import containers as engine
 from app.engine.frames import Stream, read_frames
 from app.errors import ContainerFailed
 from app.schemas.containers import RunResult, RunSpec
+from app.services import job_input
 from app.services.container_config import create_body
 from app.services.containers import remove_quietly
 from app.services.log_lines import LineIds, Skipper
@@ -67,19 +68,49 @@ async def _kill_if_running(docker: aiodocker.Docker, container_id: str) -> None:
             raise
 
 
-async def start_job(docker: aiodocker.Docker, spec: RunSpec, *, default_host_ip: str) -> str:
-    """Create and start the job's container; a job that fails to start leaves nothing."""
+async def create_job(docker: aiodocker.Docker, spec: RunSpec, *, default_host_ip: str) -> str:
+    """Create the job's container, its files in place; a job that fails here leaves nothing."""
     body = create_body(spec, default_host_ip=default_host_ip)
     # We remove the container ourselves, after reading its output.
     body["HostConfig"]["AutoRemove"] = False
+    if spec.stdin is not None:
+        job_input.open_stdin(body)  # issue 14: stdin goes in over an attach
     container_id = await engine.create(docker, body, spec.name)
+    try:
+        await job_input.place_files(docker, container_id, spec)  # issue 14: before the start
+    except BaseException:
+        await shielded(remove_quietly(docker, container_id))
+        raise
+    return container_id
+
+
+async def start_or_discard(docker: aiodocker.Docker, container_id: str) -> None:
     try:
         await engine.start(docker, container_id)
     except BaseException:
         # A job that never started is not worth keeping, whatever ``remove`` says.
         await shielded(remove_quietly(docker, container_id))
         raise
+
+
+async def start_job(docker: aiodocker.Docker, spec: RunSpec, *, default_host_ip: str) -> str:
+    """Create and start the job's container; a job that fails to start leaves nothing."""
+    container_id = await create_job(docker, spec, default_host_ip=default_host_ip)
+    await start_or_discard(docker, container_id)
     return container_id
+
+
+async def _wait_or_kill(docker: aiodocker.Docker, container_id: str, deadline: float) -> bool:
+    """Wait for the job to end by ``deadline`` (loop time); True when it had to be killed."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            await engine.wait(docker, container_id, "not-running")
+        return False
+    except TimeoutError:
+        await _kill_if_running(docker, container_id)
+        async with asyncio.timeout(_KILL_GRACE_SECONDS):
+            await engine.wait(docker, container_id, "not-running")
+        return True
 
 
 async def run(
@@ -95,21 +126,29 @@ async def run(
     if spec.max_output_bytes is not None:
         limit = min(spec.max_output_bytes, max_output_bytes)
     timeout = spec.timeout if spec.timeout is not None else default_timeout
-    container_id = await start_job(docker, spec, default_host_ip=default_host_ip)
+    container_id = await create_job(docker, spec, default_host_ip=default_host_ip)
     started = time.monotonic()
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
-        timed_out = False
-        try:
-            async with asyncio.timeout(timeout):
-                await engine.wait(docker, container_id, "not-running")
-        except TimeoutError:
-            timed_out = True
-            await _kill_if_running(docker, container_id)
-            async with asyncio.timeout(_KILL_GRACE_SECONDS):
-                await engine.wait(docker, container_id, "not-running")
+        output: CollectedOutput | None = None
+        if spec.stdin is None:
+            await start_or_discard(docker, container_id)
+        else:
+            # Issue 14: the attach that carries stdin brings the output too (no logs call).
+            output = CollectedOutput(limit=limit)
+            await job_input.collect_attached(
+                docker,
+                container_id,
+                spec,
+                output=output,
+                deadline=deadline,
+                start=lambda: start_or_discard(docker, container_id),
+            )
+        timed_out = await _wait_or_kill(docker, container_id, deadline)
         duration_ms = round((time.monotonic() - started) * 1000)
         state = (await engine.inspect(docker, container_id)).get("State") or {}
-        output = await collect_logs(docker, container_id, tty=spec.tty, limit=limit)
+        if output is None:
+            output = await collect_logs(docker, container_id, tty=spec.tty, limit=limit)
     finally:
         if spec.remove:
             await shielded(remove_quietly(docker, container_id))
@@ -147,7 +186,11 @@ async def sse_events(
     params = {"follow": True, "stdout": True, "stderr": True, "timestamps": True}
     ids, skipper = LineIds(), Skipper(None)
     try:
-        async with aclosing(batches(docker, target, params)) as output:
+        # Issue 14: stdin is written while the output streams.
+        async with (
+            job_input.feeding_container(docker, container_id, spec),
+            aclosing(batches(docker, target, params)) as output,
+        ):
             while True:
                 try:
                     # The timeout wraps only the read, never a yield.
