@@ -101,6 +101,18 @@ async def attach_container(
     return await _open(docker, url, None, tty)
 
 
+async def attach_stdin(
+    docker: aiodocker.Docker, container_id: str, *, tty: bool
+) -> Connection | None:
+    """Attach to a started container's stdin only; None when it is no longer running (409)."""
+    try:
+        return await attach_container(docker, container_id, tty=tty, output=False)
+    except aiodocker.DockerError as exc:
+        if exc.status == 409:
+            return None
+        raise
+
+
 async def resize_exec(docker: aiodocker.Docker, exec_id: str, *, width: int, height: int) -> bool:
     """Resize an exec's TTY; False when the engine refused (the process is gone, no TTY)."""
     try:

@@ -109,15 +109,17 @@ async def collect_attached(
     spec: RunSpec,
     *,
     output: CollectedOutput,
-    deadline: float,
+    seconds: float,
     start: Callable[[], Awaitable[None]],
-) -> None:
+) -> float:
     """Attach (stdin and output), ``start``, feed stdin, collect the output until it ends or
-    ``deadline`` (loop time) passes; the caller waits for the exit and kills after a timeout."""
+    ``seconds`` after the start; the deadline (loop time) it kept to, for the caller
+    to wait for the exit by and kill after."""
     assert spec.stdin is not None
     connection = await engine.attach_container(docker, container_id, tty=spec.tty, output=True)
     try:
         await start()
+        deadline = asyncio.get_running_loop().time() + seconds
         async with feeding(connection, input_bytes(spec.stdin)):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout_at(deadline):
@@ -126,6 +128,7 @@ async def collect_attached(
                         output.add(stream, data)
     finally:
         await asyncio.shield(connection.close())
+    return deadline
 
 
 @asynccontextmanager
@@ -137,7 +140,10 @@ async def feeding_container(
     if spec.stdin is None:
         yield
         return
-    connection = await engine.attach_container(docker, container_id, tty=spec.tty, output=False)
+    connection = await engine.attach_stdin(docker, container_id, tty=spec.tty)
+    if connection is None:  # the job is over already: no one is left to read it
+        yield
+        return
     try:
         async with feeding(connection, input_bytes(spec.stdin)):
             yield

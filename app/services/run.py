@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -127,25 +126,25 @@ async def run(
         limit = min(spec.max_output_bytes, max_output_bytes)
     timeout = spec.timeout if spec.timeout is not None else default_timeout
     container_id = await create_job(docker, spec, default_host_ip=default_host_ip)
-    started = time.monotonic()
-    deadline = asyncio.get_running_loop().time() + timeout
+    loop = asyncio.get_running_loop()
     try:
         output: CollectedOutput | None = None
         if spec.stdin is None:
             await start_or_discard(docker, container_id)
+            deadline = loop.time() + timeout  # the timeout counts from the start, as it did
         else:
             # Issue 14: the attach that carries stdin brings the output too (no logs call).
             output = CollectedOutput(limit=limit)
-            await job_input.collect_attached(
+            deadline = await job_input.collect_attached(
                 docker,
                 container_id,
                 spec,
                 output=output,
-                deadline=deadline,
+                seconds=timeout,
                 start=lambda: start_or_discard(docker, container_id),
             )
         timed_out = await _wait_or_kill(docker, container_id, deadline)
-        duration_ms = round((time.monotonic() - started) * 1000)
+        duration_ms = round((loop.time() - (deadline - timeout)) * 1000)
         state = (await engine.inspect(docker, container_id)).get("State") or {}
         if output is None:
             output = await collect_logs(docker, container_id, tty=spec.tty, limit=limit)
