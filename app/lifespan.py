@@ -18,6 +18,7 @@ from app.security.audit import AuditLog
 from app.security.keys import KeyStore
 from app.security.setup import SecurityParts, announce_first_key
 from app.services.coalesce import Coalescer
+from app.services.exec_sessions import SessionBook
 from app.settings import Settings
 from app.streams.engine_pool import stream_services
 from app.streams.event_hub import EventHub
@@ -40,6 +41,7 @@ class AppState:
     keys: KeyStore
     container_lists: Coalescer[bytes]
     metrics_registry: CollectorRegistry
+    exec_sessions: SessionBook  # interactive execs waiting for their WebSocket attach
 
 
 def app_state(app: FastAPI) -> AppState:
@@ -76,6 +78,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 keys=security.keys,
                 container_lists=Coalescer[bytes](),
                 metrics_registry=metrics_registry,
+                exec_sessions=SessionBook(window=settings.exec_attach_window),
             )
             yield
     finally:
