@@ -64,7 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     metrics_registry.register(collector)
     if settings.health_enabled:
         monitor.start()
-    log.info("dockyard started; engine at %s", settings.engine_url)
+    log.info("dockyard started; engine: %s", engine.endpoint.description)
     try:
         async with stream_services(settings, security.key_streams) as streaming:
             app.state.dockyard = AppState(

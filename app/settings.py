@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.schemas.common import Size
@@ -45,7 +54,44 @@ class Settings(BaseSettings):
 
     engine_url: str = Field(
         default="unix:///var/run/docker.sock",
-        description="Docker Engine address: unix:///path/to/socket or tcp://host:port.",
+        description=(
+            "Docker Engine address: unix:///path/to/socket, tcp://host:port or https://host:port. "
+            "When unset, DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are read the way "
+            "the Docker SDK's from_env reads them."
+        ),
+    )
+    # ---- engine TLS (app/engine/connection.py)
+    engine_tls_ca: Path | None = Field(
+        default=None, description="CA bundle (PEM) that signed the engine's server certificate."
+    )
+    engine_tls_cert: Path | None = Field(
+        default=None, description="Client certificate (PEM) Dockyard presents to the engine."
+    )
+    engine_tls_key: Path | None = Field(
+        default=None, description="Private key (PEM) of the client certificate."
+    )
+    engine_tls_verify: bool | None = Field(
+        default=None,
+        description=(
+            "Verify the engine's certificate and host name; on unless set to false "
+            "(against engine_tls_ca when given, else the system's CAs)."
+        ),
+    )
+    engine_allow_plaintext: bool = Field(
+        default=False,
+        description=(
+            "Allow a plain tcp:// engine that is not on loopback (refused at start-up otherwise: "
+            "anyone on that network could drive the engine as root)."
+        ),
+    )
+    # ---- the service's own TLS (python -m app)
+    tls_certfile: Path | None = Field(
+        default=None, description="Server certificate (PEM): `python -m app` serves HTTPS."
+    )
+    tls_keyfile: Path | None = Field(default=None, description="Private key (PEM) of tls_certfile.")
+    tls_client_ca: Path | None = Field(
+        default=None,
+        description="CA bundle of client certificates: clients without one are refused (mTLS).",
     )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
@@ -136,6 +182,19 @@ class Settings(BaseSettings):
         description="A JSON file in the registry_auth format, read at each use (so it can rotate).",
     )
 
+    @model_validator(mode="after")
+    def _tls_files_come_in_pairs(self) -> Settings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("DOCKYARD_TLS_CERTFILE and DOCKYARD_TLS_KEYFILE go together")
+        if self.tls_client_ca is not None and self.tls_certfile is None:
+            raise ValueError("DOCKYARD_TLS_CLIENT_CA needs DOCKYARD_TLS_CERTFILE/KEYFILE")
+        return self
+
+    @property
+    def serves_tls(self) -> bool:
+        """The service itself answers over HTTPS (so cookies can be ``Secure``)."""
+        return self.tls_certfile is not None
+
     def registry_credentials(self) -> RegistryCredentials:
         """Credentials by registry host: the file's entries, then ``registry_auth`` over them."""
         found: RegistryCredentials = {}
@@ -224,3 +283,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds an interactive exec waits for its one WebSocket attach.",
     )
+
+
+# The Docker SDK's variables (no DOCKYARD_ prefix), read only when DOCKYARD_ENGINE_URL is unset.
+DOCKER_ENVIRONMENT = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+
+
+def docker_environment() -> dict[str, str]:
+    """The ``DOCKER_*`` variables ``docker.from_env()`` honours, as set in this process."""
+    return {name: os.environ[name] for name in DOCKER_ENVIRONMENT if name in os.environ}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import re
+import ssl
 
 import aiohttp
 from aiodocker.exceptions import DockerError
@@ -88,8 +91,57 @@ def problem_from_stream_error(operation: str, message: str, log: list[str]) -> P
     return EngineFailure(message, log=log)
 
 
+_SSL_SOURCE = re.compile(r"\s*\(_ssl\.c:\d+\)$")
+# TLS alerts the engine (or a proxy in front of it) sends when it does not accept our certificate.
+_RESET_ERRNOS = (errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE)
+_CLIENT_CERT_ALERTS = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "UNKNOWN_CA", "BAD_CERTIFICATE")
+
+
+def tls_failure(exc: BaseException) -> str | None:
+    """Why the TLS handshake with the engine failed, when that is what ``exc`` (or its cause) is.
+
+    aiodocker wraps connection errors in a DockerError(900); the ssl error is in the chain.
+    """
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    reset = False
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is old for old in seen) or len(seen) > 16:
+            continue
+        seen.append(item)
+        if isinstance(item, aiohttp.ClientError):
+            # aiohttp's TLS errors subclass ssl's but carry the real one inside.
+            inner = getattr(item, "certificate_error", None) or getattr(item, "os_error", None)
+            todo += [inner, item.__cause__, item.__context__]
+            continue
+        if isinstance(item, ssl.SSLCertVerificationError):
+            why = item.verify_message or _SSL_SOURCE.sub("", str(item))
+            return f"engine TLS handshake failed: the engine's certificate was refused ({why})"
+        if isinstance(item, ssl.SSLError):
+            why = _SSL_SOURCE.sub("", str(item))
+            if any(alert in str(item.reason or "") for alert in _CLIENT_CERT_ALERTS):
+                why += " (the engine did not accept our client certificate, or got none)"
+            return f"engine TLS handshake failed: {why}"
+        reset = reset or isinstance(item, ConnectionResetError | ConnectionAbortedError)
+        reset = reset or (isinstance(item, OSError) and item.errno in _RESET_ERRNOS)
+        todo += [item.__cause__, item.__context__]
+    # With TLS 1.3 the engine checks our certificate after our side of the handshake is done: a
+    # refusal often reaches us as a reset of the connection, the alert lost on the way.
+    if reset and isinstance(exc, DockerError) and "via https://" in str(exc.message):
+        return (
+            "engine TLS handshake failed: the engine reset the connection right after the "
+            "handshake; it probably requires a client certificate that was not presented or "
+            "not accepted (check DOCKYARD_ENGINE_TLS_CERT/KEY or DOCKER_CERT_PATH)"
+        )
+    return None
+
+
 def problem_from_exception(exc: BaseException, retry_after: int = 5) -> Problem | None:
     """The problem for an engine-side failure, or None when ``exc`` is not one."""
+    if (tls := tls_failure(exc)) is not None:
+        # A certificate problem does not heal by itself, but an operator may be rotating one.
+        return EngineUnavailable(tls, headers={"Retry-After": str(retry_after)})
     if isinstance(exc, DockerError):
         return problem_from_docker_error(exc, retry_after)
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from app.engine import EngineClient
+from app.engine.connection import EngineEndpoint
 from app.problems import PolicyDenied
 from app.schemas.containers import ContainerSpec
 from app.security.audit import current_note
@@ -26,10 +27,16 @@ SpecT = TypeVar("SpecT", bound=ContainerSpec)
 
 
 def policy_context(
-    settings: Settings, owners: Mapping[str, str | None] | None = None
+    settings: Settings,
+    endpoint: EngineEndpoint,
+    owners: Mapping[str, str | None] | None = None,
 ) -> PolicyContext:
-    socket = settings.engine_url.removeprefix("unix://")
-    extra = (socket,) if settings.engine_url.startswith("unix://") else ()
+    """What the rules need: the allowlist, the owners, and the engine's own socket.
+
+    The socket comes from the resolved endpoint, not ``engine_url``: one named by DOCKER_HOST
+    is the same root-equivalent path to bind into a container.
+    """
+    extra = (endpoint.unix_path,) if endpoint.unix_path is not None else ()
     return PolicyContext(
         allowed_host_paths=tuple(settings.host_path_allowlist),
         extra_sensitive_paths=extra,
@@ -66,7 +73,8 @@ async def admit_container(
     refs = [ref for _, ref in container_refs(spec)]
     needs_owners = refs and (principal.profile != "privileged" or principal.owns_only)
     owners = await container_owners(engine, refs) if needs_owners else {}
-    refuse(evaluate(spec, principal, policy_context(settings, owners)), "this container")
+    ctx = policy_context(settings, engine.endpoint, owners)
+    refuse(evaluate(spec, principal, ctx), "this container")
     return spec.model_copy(update={"labels": {**spec.labels, **owner_labels(principal)}})
 
 
@@ -76,10 +84,12 @@ def admit_exec(principal: Principal, *, privileged: bool, user: str | None) -> N
 
 
 def admit_volume(
-    driver: str | None, driver_opts: Mapping[str, str], principal: Principal, settings: Settings
+    engine: EngineClient,
+    driver: str | None,
+    driver_opts: Mapping[str, str],
+    principal: Principal,
+    settings: Settings,
 ) -> None:
     """For the volume route: a bind-style local volume is checked like a bind mount."""
-    refuse(
-        volume_violations(driver, driver_opts, principal, policy_context(settings)),
-        "this volume",
-    )
+    ctx = policy_context(settings, engine.endpoint)
+    refuse(volume_violations(driver, driver_opts, principal, ctx), "this volume")

@@ -51,7 +51,7 @@ async def create(
 ) -> Volume:
     """Create a volume owned by the caller; a bind-style one passes the policy as a bind would."""
     reject_reserved_labels(spec.labels)
-    admit_volume(spec.driver, spec.driver_opts, caller, settings)
+    admit_volume(engine, spec.driver, spec.driver_opts, caller, settings)
     body = create_body(spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}}))
     return volume_view(await engine.volumes.create(body))
 

@@ -9,47 +9,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiodocker
 import httpx
 import pytest
 
-from tests.support import RUN_ID, RUN_LABEL, engine_url, run_labels, wait_for
+from tests.dockyard_image import TAG, build_image, socket_path
+from tests.support import RUN_ID, RUN_LABEL, run_labels, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-BASE_IMAGE = os.environ.get("DOCKYARD_TEST_BASE_IMAGE", "dockyard-base:test")
-TAG = "dockyard:test"
 APP_PORT = "8000/tcp"
-
-
-def socket_path() -> str:
-    url = engine_url()
-    if not url.startswith("unix://"):
-        pytest.fail(f"the image test mounts the engine socket; {url} is not a unix socket")
-    return url.removeprefix("unix://")
 
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    """Build the image (cached layers make a rebuild of unchanged sources take seconds)."""
-    env = {**os.environ, "DOCKYARD_DOCKER_SOCKET": socket_path()}
-    found = subprocess.run(
-        ["docker", "-H", engine_url(), "image", "inspect", BASE_IMAGE],
-        capture_output=True,
-        env=env,
-    )
-    if found.returncode != 0:
-        pytest.fail(f"no base image {BASE_IMAGE}: ./scripts/test makes it (ensure_base_image)")
-    gid = str(os.stat(socket_path()).st_gid)
-    command = [str(ROOT / "scripts" / "build-image"), "--offline", "--base", BASE_IMAGE]
-    command += ["--tag", TAG, "--docker-gid", gid]
-    built = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert built.returncode == 0, built.stderr
-    return TAG
+    return build_image()
 
 
 async def exec_output(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,20 @@ from app.main import create_app
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULTS = Settings(_env_file=None)
+
+
+def default_settings() -> Settings:
+    """What a deployment starts from: the defaults, whatever DOCKYARD_* this shell exports."""
+    exported = {
+        name: os.environ.pop(name) for name in list(os.environ) if name.startswith("DOCKYARD_")
+    }
+    try:
+        return Settings(_env_file=None)
+    finally:
+        os.environ.update(exported)
+
+
+DEFAULTS = default_settings()
 SETTINGS_FIELDS = set(Settings.model_fields)
 # The app's documented paths (the health paths the deployments probe must be among them).
 ROUTES = set(create_app(DEFAULTS).openapi()["paths"])
@@ -72,11 +86,21 @@ def test_compose_service_matches_the_image_and_the_app() -> None:
     assert service["group_add"], "the socket's group is added"
     mounts = {(m["source"], m["target"]) for m in service["volumes"]}
     assert ("/var/run/docker.sock", "/var/run/docker.sock") in mounts
+    # Keys and the audit trail outlive `down`: a named volume, declared at the top level.
+    state = {m["target"]: m for m in service["volumes"]}["/var/lib/dockyard"]
+    assert state["type"] == "volume"
+    assert state["source"] in compose["volumes"]
+    environment = service["environment"]
+    assert environment["DOCKYARD_KEYS_FILE"].startswith("/var/lib/dockyard/")
+    assert environment["DOCKYARD_AUDIT_FILE"].startswith("/var/lib/dockyard/")
     assert_valid_settings(service["environment"])
     assert service["environment"]["DOCKYARD_ENGINE_URL"] == "unix:///var/run/docker.sock"
-    assert service["ports"] == [f"127.0.0.1:{DEFAULTS.port}:{DEFAULTS.port}"]
-    limits = service["deploy"]["resources"]["limits"]
-    assert {"cpus", "memory", "pids"} <= set(limits)
+    assert service["ports"] == [
+        f"127.0.0.1:${{DOCKYARD_PUBLISH_PORT:-{DEFAULTS.port}}}:{DEFAULTS.port}"
+    ]
+    # Service-level limits: what Compose v2 and Debian's docker-compose 1.29 both accept.
+    assert "deploy" not in service
+    assert {"cpus", "mem_limit", "pids_limit"} <= set(service)
     assert service["healthcheck"]["test"] == ["CMD", *dockerfile_healthcheck()]
 
 
