@@ -20,6 +20,7 @@ from app.security.ownership import resolve_owned, resolve_owned_network, resolve
 from app.security.principal import Principal
 from app.services.coalesce import Coalescer
 from app.services.exec_sessions import SessionBook
+from app.services.swarm_access import resolve_owned as resolve_owned_swarm_object
 from app.settings import Settings
 from app.streams.event_hub import EventHub
 from app.streams.tickets import StreamRegistry
@@ -102,6 +103,32 @@ async def owned_network(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
 OwnedContainerRef = Annotated[str, Depends(owned_container)]
 OwnedVolumeName = Annotated[str, Depends(owned_volume)]
 OwnedNetworkRef = Annotated[str, Depends(owned_network)]
+
+
+async def owned_service(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+    """The swarm service ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    service = await resolve_owned_swarm_object(engine, caller, "service", ref)
+    note_target(service)
+    return service
+
+
+async def owned_secret(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+    """The swarm secret ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    secret = await resolve_owned_swarm_object(engine, caller, "secret", ref)
+    note_target(secret)
+    return secret
+
+
+async def owned_config(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+    """The swarm config ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    config = await resolve_owned_swarm_object(engine, caller, "config", ref)
+    note_target(config)
+    return config
+
+
+OwnedServiceRef = Annotated[str, Depends(owned_service)]
+OwnedSecretRef = Annotated[str, Depends(owned_secret)]
+OwnedConfigRef = Annotated[str, Depends(owned_config)]
 
 # ---------------------------------------------------------------------------- app parts
 

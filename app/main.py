@@ -23,6 +23,7 @@ from app.routers import (
     logs,
     metrics,
     networks,
+    swarm,
     system,
     volumes,
 )
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(volumes.router)
     app.include_router(networks.router)
     app.include_router(audit.router)
+    app.include_router(swarm.router)
     _register_problem_schema(app)
     return app
 

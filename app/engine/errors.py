@@ -19,6 +19,7 @@ from app.problems import (
     EngineUnavailable,
     NotFound,
     Problem,
+    SwarmInactive,
 )
 
 UNREACHABLE = 900  # aiodocker's status for "could not connect"
@@ -36,6 +37,14 @@ _CONFLICT_HINTS = (
 # it (500 for containers, 400 "network ... is ambiguous" for networks): one answer, 409.
 _AMBIGUOUS_HINTS = ("Multiple IDs found", "is ambiguous", "ambiguous digest")
 
+# A swarm call on an engine that is not a swarm manager: a 503 the engine words this way (on a
+# node in no swarm and on a worker alike). The one place it becomes ``swarm-inactive``.
+_NOT_MANAGER = "not a swarm manager"
+SWARM_INACTIVE_DETAIL = (
+    "the Docker engine behind Dockyard is not a swarm manager: run 'docker swarm init' on it, "
+    "or point DOCKYARD_ENGINE_URL at a manager node of the cluster"
+)
+
 # ... and some that are the caller's bad input.
 _BAD_REQUEST_HINTS = ("Cannot locate specified Dockerfile",)
 
@@ -50,6 +59,8 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
             headers={"Retry-After": str(retry_after)},
             engine_message=message,
         )
+    if status == 503 and _NOT_MANAGER in message:
+        return SwarmInactive(SWARM_INACTIVE_DETAIL, engine_message=message)
     if any(hint in message for hint in _AMBIGUOUS_HINTS):
         return Conflict(message)
     if status == 404:
