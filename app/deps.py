@@ -19,6 +19,7 @@ from app.security.audit import AuditLog, note_target
 from app.security.ownership import resolve_owned, resolve_owned_network, resolve_owned_volume
 from app.security.principal import Principal
 from app.services.coalesce import Coalescer
+from app.services.exec_sessions import SessionBook
 from app.services.swarm_access import resolve_owned as resolve_owned_swarm_object
 from app.settings import Settings
 from app.streams.event_hub import EventHub
@@ -152,11 +153,16 @@ async def get_list_coalescer(request: Request) -> Coalescer[bytes]:
     return _state(request).container_lists
 
 
+async def get_exec_sessions(request: Request) -> SessionBook:
+    return _state(request).exec_sessions
+
+
 AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
 HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]
 StreamsDep = Annotated[StreamRegistry, Depends(get_streams)]
 EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 ListCoalescerDep = Annotated[Coalescer[bytes], Depends(get_list_coalescer)]
+ExecSessionsDep = Annotated[SessionBook, Depends(get_exec_sessions)]
 
 
 async def get_app_state(request: Request) -> AppState:

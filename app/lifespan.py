@@ -20,6 +20,7 @@ from app.security.sessions import SessionStore
 from app.security.setup import SecurityParts, announce_first_key
 from app.security.tickets import TicketStore
 from app.services.coalesce import Coalescer
+from app.services.exec_sessions import SessionBook
 from app.settings import Settings
 from app.streams.engine_pool import stream_services
 from app.streams.event_hub import EventHub
@@ -44,6 +45,7 @@ class AppState:
     sessions: SessionStore  # the dashboard's cookie sessions
     container_lists: Coalescer[bytes]
     metrics_registry: CollectorRegistry
+    exec_sessions: SessionBook  # interactive execs waiting for their WebSocket attach
 
 
 def app_state(app: FastAPI) -> AppState:
@@ -82,6 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 sessions=security.sessions,
                 container_lists=Coalescer[bytes](),
                 metrics_registry=metrics_registry,
+                exec_sessions=SessionBook(window=settings.exec_attach_window),
             )
             yield
     finally:

@@ -17,6 +17,7 @@ from app.routers import (
     audit,
     containers,
     events,
+    exec_attach,
     execs,
     health,
     images,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(containers.router)
     app.include_router(logs.router)
     app.include_router(execs.router)
+    app.include_router(exec_attach.router)  # issue 14: interactive exec (WebSocket)
     app.include_router(events.router)
     app.include_router(health.router)
     app.include_router(images.router)

@@ -296,6 +296,18 @@ class Settings(BaseSettings):
     exec_default_timeout: float = Field(
         default=600.0, gt=0, description="Seconds an exec may run when it names no timeout."
     )
+    # Interactive exec sessions (issue 14: app/routers/exec_attach.py).
+    exec_idle_timeout: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds an interactive exec may pass with no byte either way before it is "
+        "closed (4408) and its process killed.",
+    )
+    exec_attach_window: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds an interactive exec waits for its one WebSocket attach.",
+    )
 
     # Browsers (app/security/tickets.py, app/security/sessions.py, the dashboard at /ui/).
     ticket_ttl_seconds: float = Field(

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View
+from app.schemas.inputs import Files, StdinInput
 from app.security import confinement
 
 _CONTAINER_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -466,6 +467,15 @@ class RunSpec(ContainerSpec):
     )
     check: bool = Field(default=False, description="A non-zero exit is a 422 container-error")
     remove: bool = Field(default=True, description="Remove the container when it is done")
+    # Issue 14: input for the job (app/services/job_input.py).
+    stdin: StdinInput | None = None
+    files: Files = None
+
+    @model_validator(mode="after")
+    def _stdin_without_tty(self) -> RunSpec:
+        if self.tty and self.stdin is not None:
+            raise ValueError("stdin is written then closed, and a tty has no end of file")
+        return self
 
 
 class RunResult(View):

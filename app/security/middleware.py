@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette._utils import get_route_path
 from starlette.datastructures import Headers
-from starlette.routing import Route, compile_path
+from starlette.routing import Route, WebSocketRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.context import current_request_id
@@ -32,6 +32,7 @@ from app.settings import Settings
 PROTECTED_PREFIX = "/v1"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DENIAL_STATUSES = frozenset({401, 403, 413, 429})
+WEBSOCKET = "WEBSOCKET"  # the method audit records give a WebSocket session
 # Routes whose bodies may be larger than max_body_bytes: template -> the setting that bounds them.
 BODY_LIMITS: dict[str, str] = {
     "/v1/containers/{ref}/archive": "max_archive_bytes",
@@ -67,6 +68,11 @@ def route_table(routes: Iterable[Any], prefix: str = "") -> list[RouteEntry]:
             regex, _, _ = compile_path(template)
             methods = frozenset(route.methods or ())
             table.append(RouteEntry(template, route.name or "", methods, regex))
+        elif isinstance(route, WebSocketRoute | APIWebSocketRoute):
+            # A WebSocket opens with a GET: the role table and ?ticket= rules see it as one.
+            template = prefix + route.path
+            regex, _, _ = compile_path(template)
+            table.append(RouteEntry(template, route.name or "", frozenset({"GET"}), regex))
     return table
 
 
@@ -128,10 +134,10 @@ class SecurityMiddleware:
         self._routes: list[RouteEntry] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        method: str = scope["method"]
+        method: str = scope.get("method", "GET")  # a WebSocket upgrade is a GET
         if self._routes is None:
             # Built on the first request, once every router has been included.
             self._routes = route_table(getattr(scope.get("app"), "routes", ()))
@@ -154,7 +160,7 @@ class SecurityMiddleware:
             )
         except Problem as refused:  # a ticket used where it may not be, a change without CSRF
             self._record(None, action, target_id, AuditNote(), refused.status)
-            await problem_response(refused, path)(scope, receive, send)
+            await _refuse(refused, path, scope, receive, send)
             return
         if key is None:
             problem: Problem = Unauthorized(
@@ -167,7 +173,7 @@ class SecurityMiddleware:
                 },
             )
             self._record(None, action, target_id, AuditNote(), problem.status)
-            await problem_response(problem, path)(scope, receive, send)
+            await _refuse(problem, path, scope, receive, send)
             return
         principal = key.principal()
 
@@ -179,7 +185,7 @@ class SecurityMiddleware:
                 required_role=needed.name,
             )
             self._record(principal, action, target_id, AuditNote(), problem.status)
-            await problem_response(problem, path)(scope, receive, send)
+            await _refuse(problem, path, scope, receive, send)
             return
 
         limit = self._body_limit(route.template)
@@ -187,7 +193,7 @@ class SecurityMiddleware:
         if declared is not None and declared > limit:
             problem = PayloadTooLarge(f"the body may be at most {limit} bytes")
             self._record(principal, action, target_id, AuditNote(), problem.status)
-            await problem_response(problem, path)(scope, receive, send)
+            await _refuse(problem, path, scope, receive, send)
             return
 
         scope.setdefault("state", {})["principal"] = principal
@@ -228,11 +234,14 @@ class SecurityMiddleware:
         recorded = False
         path: str = scope["path"]
 
+        # Opening a WebSocket (a console into a container) is audited like a mutating call.
+        audited = WEBSOCKET if scope["type"] == "websocket" else scope["method"]
+
         def record_once(status: int) -> None:
             nonlocal recorded
             if not recorded:
                 recorded = True
-                self._record(principal, action, note.target_id, note, status, scope["method"])
+                self._record(principal, action, note.target_id, note, status, audited)
 
         async def counting_receive() -> Message:
             # Chunked bodies and lying Content-Length headers are caught as the bytes arrive.
@@ -255,9 +264,15 @@ class SecurityMiddleware:
                     too_large_problem = PayloadTooLarge(f"the body may be at most {limit} bytes")
                     await problem_response(too_large_problem, path)(scope, receive, send)
                 return
-            if message["type"] == "http.response.start":
+            if message["type"] in ("http.response.start", "websocket.http.response.start"):
                 started = True
                 record_once(int(message["status"]))
+            elif message["type"] == "websocket.accept":
+                started = True
+                record_once(101)
+            elif message["type"] == "websocket.close" and not started:
+                started = True
+                record_once(403)  # a refusal without a response document
             await send(message)
 
         with noting(note):
@@ -297,3 +312,14 @@ class SecurityMiddleware:
                 status=status,
             )
         )
+
+
+async def _refuse(problem: Problem, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer with the problem; a WebSocket is refused before its upgrade (the denial response)."""
+    if scope["type"] == "websocket" and "websocket.http.response" not in scope.get(
+        "extensions", {}
+    ):
+        # A server without the denial-response extension can only close the handshake.
+        await send({"type": "websocket.close", "code": 1008, "reason": problem.title})
+        return
+    await problem_response(problem, path)(scope, receive, send)
