@@ -19,6 +19,8 @@ from app.security.audit import AuditLog, note_target
 from app.security.ownership import resolve_owned, resolve_owned_network, resolve_owned_volume
 from app.security.principal import Principal
 from app.services.coalesce import Coalescer
+from app.services.exec_sessions import SessionBook
+from app.services.swarm_access import resolve_owned as resolve_owned_swarm_object
 from app.settings import Settings
 from app.streams.event_hub import EventHub
 from app.streams.tickets import StreamRegistry
@@ -102,6 +104,32 @@ OwnedContainerRef = Annotated[str, Depends(owned_container)]
 OwnedVolumeName = Annotated[str, Depends(owned_volume)]
 OwnedNetworkRef = Annotated[str, Depends(owned_network)]
 
+
+async def owned_service(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+    """The swarm service ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    service = await resolve_owned_swarm_object(engine, caller, "service", ref)
+    note_target(service)
+    return service
+
+
+async def owned_secret(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+    """The swarm secret ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    secret = await resolve_owned_swarm_object(engine, caller, "secret", ref)
+    note_target(secret)
+    return secret
+
+
+async def owned_config(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+    """The swarm config ``ref`` names, if the caller may touch it (a foreign one is 404)."""
+    config = await resolve_owned_swarm_object(engine, caller, "config", ref)
+    note_target(config)
+    return config
+
+
+OwnedServiceRef = Annotated[str, Depends(owned_service)]
+OwnedSecretRef = Annotated[str, Depends(owned_secret)]
+OwnedConfigRef = Annotated[str, Depends(owned_config)]
+
 # ---------------------------------------------------------------------------- app parts
 
 
@@ -125,11 +153,16 @@ async def get_list_coalescer(request: Request) -> Coalescer[bytes]:
     return _state(request).container_lists
 
 
+async def get_exec_sessions(request: Request) -> SessionBook:
+    return _state(request).exec_sessions
+
+
 AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
 HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]
 StreamsDep = Annotated[StreamRegistry, Depends(get_streams)]
 EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 ListCoalescerDep = Annotated[Coalescer[bytes], Depends(get_list_coalescer)]
+ExecSessionsDep = Annotated[SessionBook, Depends(get_exec_sessions)]
 
 
 async def get_app_state(request: Request) -> AppState:

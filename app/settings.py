@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -16,9 +17,10 @@ from pydantic import (
     TypeAdapter,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.schemas.common import Size
+from app.security.host_paths import allowlist_problems
 
 
 class RegistryCredential(BaseModel):
@@ -41,6 +43,26 @@ _CREDENTIALS = TypeAdapter(RegistryCredentials)
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
+
+def _usable_allowlist(entries: list[str]) -> list[str]:
+    # Nested entries would let a container bound to the outer one swap the inner one (issue 11).
+    problems = allowlist_problems(entries)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return entries
+
+
+def _origins(value: object) -> object:
+    # A comma-separated list is what people write in an environment variable; JSON works too.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip().rstrip("/") for part in text.split(",") if part.strip()]
+    return value
+
+
+Origins = Annotated[list[str], NoDecode, BeforeValidator(_origins)]
 
 LogLevel = Annotated[
     Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower)
@@ -148,9 +170,12 @@ class Settings(BaseSettings):
     audit_queue_size: int = Field(
         default=1000, ge=1, description="Records an audit SSE reader may lag before it is cut off."
     )
-    host_path_allowlist: list[str] = Field(
+    host_path_allowlist: Annotated[list[str], AfterValidator(_usable_allowlist)] = Field(
         default_factory=list,
-        description="Host paths (and paths under them) baseline keys may bind though sensitive.",
+        description=(
+            "The only host paths baseline keys may bind (each as a whole, never a path below it; "
+            "entries may not nest). Sensitive paths and the engine's data-root stay refused."
+        ),
     )
     restricted_default_memory: Size = Field(
         default=256 * 1024 * 1024, description="Memory limit filled in for restricted keys."
@@ -270,6 +295,38 @@ class Settings(BaseSettings):
     )
     exec_default_timeout: float = Field(
         default=600.0, gt=0, description="Seconds an exec may run when it names no timeout."
+    )
+    # Interactive exec sessions (issue 14: app/routers/exec_attach.py).
+    exec_idle_timeout: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds an interactive exec may pass with no byte either way before it is "
+        "closed (4408) and its process killed.",
+    )
+    exec_attach_window: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds an interactive exec waits for its one WebSocket attach.",
+    )
+
+    # Browsers (app/security/tickets.py, app/security/sessions.py, the dashboard at /ui/).
+    ticket_ttl_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="Seconds a stream ticket from POST /v1/tickets lives (EventSource, WebSocket).",
+    )
+    session_ttl_seconds: float = Field(
+        default=8 * 3600.0,
+        gt=0,
+        description="Seconds a dashboard sign-in (its session cookie) lasts; held in memory.",
+    )
+    cors_origins: Origins = Field(
+        default_factory=list,
+        description=(
+            "Origins allowed to call the API from a browser, comma-separated "
+            "(e.g. 'https://ops.example'); empty: no CORS headers at all."
+        ),
     )
 
 

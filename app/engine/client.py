@@ -2,8 +2,9 @@
 
 Like httpx's ``Client``, it owns the connection pool and exposes the operations, grouped by
 resource: ``engine.containers``, ``.execs``, ``.images``, ``.volumes``, ``.networks``,
-``.system`` and ``.events``. Nothing outside ``app/engine`` knows which library speaks HTTP.
-Where the engine is, and whether over TLS, is ``engine.endpoint`` (``app/engine/connection.py``).
+``.system``, ``.events`` and ``.swarm``. Nothing outside ``app/engine`` knows which library
+speaks HTTP. Where the engine is, and whether over TLS, is ``engine.endpoint``
+(``app/engine/connection.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.engine.events import Events
 from app.engine.execs import Execs
 from app.engine.images import Images
 from app.engine.networks import Networks
+from app.engine.swarm import Swarm
 from app.engine.system import System
 from app.engine.tracing import engine_trace_config
 from app.engine.transport import Transport
@@ -58,6 +60,7 @@ class EngineClient:
     networks: Networks
     system: System
     events: Events
+    swarm: Swarm
     #: Where the engine is and how it is reached (unix socket, loopback TCP or TLS).
     endpoint: EngineEndpoint
 
@@ -99,6 +102,7 @@ class EngineClient:
         self.networks = Networks(http)
         self.system = System(http, settings.ping_timeout)
         self.events = Events(http)
+        self.swarm = Swarm(http)
 
     async def close(self) -> None:
         await self._docker.close()

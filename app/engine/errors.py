@@ -20,6 +20,7 @@ from app.problems import (
     ImageNotFound,
     NotFound,
     Problem,
+    SwarmInactive,
     Unprocessable,
 )
 
@@ -53,6 +54,17 @@ _CLIENT_ERRORS: tuple[tuple[str, type[Problem]], ...] = (
     ("failed to parse value as time or duration", Unprocessable),  # prune until
 )
 
+# A swarm call on an engine that is not a swarm manager: a 503 the engine words this way (on a
+# node in no swarm and on a worker alike). The one place it becomes ``swarm-inactive``.
+_NOT_MANAGER = "not a swarm manager"
+SWARM_INACTIVE_DETAIL = (
+    "the Docker engine behind Dockyard is not a swarm manager: run 'docker swarm init' on it, "
+    "or point DOCKYARD_ENGINE_URL at a manager node of the cluster"
+)
+
+
+_IN_USE_BY = re.compile(r'already in use by container \\?"?[0-9a-f]{12,64}\\?"?')
+
 
 def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem:
     """Map an engine error to the problem the contract promises for it."""
@@ -64,6 +76,8 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
             headers={"Retry-After": str(retry_after)},
             engine_message=message,
         )
+    if status == 503 and _NOT_MANAGER in message:
+        return SwarmInactive(SWARM_INACTIVE_DETAIL, engine_message=message)
     if any(hint in message for hint in _AMBIGUOUS_HINTS):
         return Conflict(message)
     if status == 404:
@@ -71,7 +85,9 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
             return ImageNotFound(message)
         return NotFound(message)
     if status == 409:
-        return Conflict(message)
+        # Issue 11: "... is already in use by container \"<id>\"" would tell any key the id of a
+        # container it may not see; the name is enough to act on.
+        return Conflict(_IN_USE_BY.sub("already in use by another container", message))
     if status == 400:
         return BadRequest(message)
     if status == 403:
@@ -81,7 +97,7 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
         return Conflict(message)
     for hint, problem in _CLIENT_ERRORS:
         if hint in message:
-            return problem(message)
+            return problem(_IN_USE_BY.sub("already in use by another container", message))
     return EngineFailure(message, engine_status=status)
 
 

@@ -17,6 +17,8 @@ import aiodocker
 import aiohttp
 from aiodocker.exceptions import DockerError
 
+from app.engine.sockets import EngineSocket
+
 JSON = dict[str, Any]
 Rows = list[JSON]
 #: Engine list filters: a list of values per key (a scalar value makes the engine fail).
@@ -177,3 +179,30 @@ class Transport:
             chunked=chunked,
         )
         return EngineStream(response)
+
+    async def hijack(
+        self,
+        url: str,
+        *,
+        tty: bool,
+        params: Mapping[str, Any] | None = None,
+        body: JSON | None = None,
+    ) -> EngineSocket:
+        """POST with ``Upgrade: tcp``: the connection becomes the process's stdin and output.
+
+        The caller owns the socket; an error status raises here, before there is one to close.
+        """
+        response = await self._docker._do_query(
+            url,
+            "POST",
+            params=dict(params) if params else None,
+            data=json.dumps(body) if body is not None else None,
+            headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+            timeout=self.unbounded(),  # it lasts as long as the process; callers bound it
+            read_until_eof=False,
+        )
+        try:
+            return EngineSocket(response, tty=tty)
+        except BaseException:
+            response.close()
+            raise

@@ -53,6 +53,11 @@ def _quality(media: str, ranges: list[tuple[str, str, float]]) -> float:
     return best
 
 
+def asks_for(accept: str | None, media: str) -> bool:
+    """True when ``Accept`` names ``media`` itself (not through a wildcard) with q > 0."""
+    return any(f"{kind}/{sub}" == media and q > 0 for kind, sub, q in _ranges(accept or ""))
+
+
 def negotiate(accept: str | None, offered: Sequence[str]) -> str:
     """The offered media type the client prefers; 406 when it accepts none of them."""
     if not accept or not accept.strip():

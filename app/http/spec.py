@@ -5,7 +5,10 @@ every operation shares.
 - the ``Problem`` schema with its typed extension members, and a generic 500 on every operation
   (a bug of ours still answers a problem, never a bare 500);
 - response headers: ``X-Request-ID`` on every response, ``Retry-After`` on 429 and 503;
-- the event components the SSE responses name (``app/schemas/stream_events.py``).
+- the event components the SSE responses name (``app/schemas/stream_events.py``);
+- no response schema forbids members added later: a schema a response uses loses
+  ``additionalProperties: false`` (a request model shared with a view, such as a restart
+  policy, still refuses unknown fields at run time; the spec then says less, never wrong).
 """
 
 from __future__ import annotations
@@ -65,7 +68,34 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             _finish_operation(path, operation)
+    for name in _used_by_responses(spec):
+        if schemas[name].get("additionalProperties") is False:
+            del schemas[name]["additionalProperties"]
     return spec
+
+
+def _used_by_responses(spec: dict[str, Any]) -> set[str]:
+    """The component schemas some response refers to, directly or through others."""
+    schemas = spec["components"]["schemas"]
+    seen: set[str] = set()
+    todo: list[Any] = [
+        operation.get("responses", {})
+        for operations in spec.get("paths", {}).values()
+        for operation in operations.values()
+    ]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in seen:
+                    seen.add(name)
+                    todo.append(schemas[name])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return seen
 
 
 def _finish_operation(path: str, operation: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from app.deps import EngineDep, SettingsDep, StreamsDep
+from app.deps import CurrentKey, EngineDep, SettingsDep, StreamsDep
 from app.http.negotiation import JSON, SSE, negotiate
 from app.schemas.images import (
     BuildOptions,
@@ -152,15 +152,19 @@ async def build_image(
     engine: EngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
+    caller: CurrentKey,
     options: Annotated[BuildOptions, Depends(build_options)],
 ) -> Image | Response:
-    """Build an image from a tar context streamed in the body; a failed step is 422."""
+    """Build an image from a tar context streamed in the body; a failed step is 422.
+
+    ``networkmode=host`` needs the ``privileged`` profile (RUN steps are containers too).
+    """
     require_tar(request.headers.get("content-type"), "build context")
     images.check_context_length(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )
     context = await checked_tar(request.stream(), "build context")
-    transfer = await images.open_build(engine, context, options, settings)
+    transfer = await images.open_build(engine, caller, context, options, settings)
     return await _answer(request, transfer, engine, streams, settings)
 
 

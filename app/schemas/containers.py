@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import shlex
 from datetime import datetime
@@ -12,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View
+from app.schemas.inputs import Files, StdinInput
+from app.security import confinement
 
 _CONTAINER_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _CONTAINER_PORT = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$")
@@ -48,35 +49,6 @@ def check_environment(
 
 MAX_STOP_TIMEOUT = 86400
 PullPolicy = Literal["missing", "always", "never"]
-# systempaths: newer engines only (an older one refuses it, which is 422 too).
-_SECURITY_OPT_KEYS = ("no-new-privileges", "label", "apparmor", "seccomp", "systempaths")
-_GO_BOOLS = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
-
-
-def check_security_opt(entry: str) -> str:
-    """One ``security_opt`` entry the engine will take (it answers 500 to the others)."""
-    if entry in ("no-new-privileges", "disable"):
-        return entry
-    # The engine splits at the first '=' (else the legacy ':'); keys are case-sensitive.
-    sep = "=" if "=" in entry else ":"
-    key, found, value = entry.partition(sep)
-    if not found or key not in _SECURITY_OPT_KEYS:
-        raise ValueError(
-            f"invalid security_opt {entry!r}: use no-new-privileges, label=…, apparmor=…, "
-            "seccomp=… or systempaths=unconfined"
-        )
-    if key == "systempaths" and value != "unconfined":
-        raise ValueError(f"invalid security_opt {entry!r}: systempaths takes only 'unconfined'")
-    if key == "no-new-privileges" and value not in _GO_BOOLS:
-        raise ValueError(f"invalid security_opt {entry!r}: no-new-privileges takes true or false")
-    if key == "seccomp" and value != "unconfined":
-        try:
-            profile = json.loads(value)
-        except ValueError:
-            profile = None
-        if not isinstance(profile, dict):
-            raise ValueError("seccomp takes 'unconfined' or a JSON profile object")
-    return entry
 
 
 def check_absolute_dir(value: str | None) -> str | None:
@@ -236,6 +208,13 @@ class Ulimit(StrictModel):
     soft: int = Field(ge=-1)
     hard: int = Field(ge=-1)
 
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> Ulimit:
+        # The engine accepts soft > hard and the container then fails to start.
+        if self.hard != -1 and (self.soft == -1 or self.soft > self.hard):
+            raise ValueError("soft must not exceed hard")
+        return self
+
 
 class LogConfig(StrictModel):
     type: NonEmptyStr
@@ -296,7 +275,7 @@ class ContainerSpec(StrictModel):
     security_opt: list[NonEmptyStr] = Field(
         default_factory=list,
         description="'no-new-privileges[=bool]', 'label=…', 'apparmor=…', "
-        "'seccomp=unconfined' or 'seccomp=<JSON profile>'",
+        "'seccomp=unconfined|builtin' or 'seccomp=<JSON profile>'",
     )
     devices: list[str | DeviceMapping] = Field(default_factory=list)
     sysctls: dict[NonEmptyStr, str | int] = Field(default_factory=dict)
@@ -329,11 +308,6 @@ class ContainerSpec(StrictModel):
     ) -> dict[str, Any] | list[str] | None:
         return check_environment(value)
 
-    @field_validator("security_opt")
-    @classmethod
-    def _valid_security_opt(cls, value: list[str]) -> list[str]:
-        return [check_security_opt(entry) for entry in value]
-
     @field_validator("stop_timeout")
     @classmethod
     def _bounded_stop_timeout(cls, value: float | None) -> float | None:
@@ -365,6 +339,16 @@ class ContainerSpec(StrictModel):
     @classmethod
     def _absolute_workdir(cls, value: str | None) -> str | None:
         return check_absolute_dir(value)
+
+    @field_validator("security_opt")
+    @classmethod
+    def _engine_parses_security_opt(cls, value: list[str]) -> list[str]:
+        # What the engine cannot parse is the caller's bad input (422), never an engine 500.
+        for entry in value:
+            problem = confinement.syntax_error(entry)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("volumes")
     @classmethod
@@ -532,6 +516,15 @@ class RunSpec(ContainerSpec):
     )
     check: bool = Field(default=False, description="A non-zero exit is a 422 container-error")
     remove: bool = Field(default=True, description="Remove the container when it is done")
+    # Issue 14: input for the job (app/services/job_input.py).
+    stdin: StdinInput | None = None
+    files: Files = None
+
+    @model_validator(mode="after")
+    def _stdin_without_tty(self) -> RunSpec:
+        if self.tty and self.stdin is not None:
+            raise ValueError("stdin is written then closed, and a tty has no end of file")
+        return self
 
 
 class RunResult(View):

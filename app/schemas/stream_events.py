@@ -19,6 +19,7 @@ from app.schemas.common import View
 from app.schemas.health import HealthTransition
 from app.schemas.images import EndEvent, LogEvent, ProgressEvent
 from app.schemas.streams import ContainerStats, EngineEvent, LogLine
+from app.schemas.swarm import ServiceLogLine
 from app.security.audit import AuditRecord
 
 MEDIA_TYPE = "text/event-stream"
@@ -101,6 +102,12 @@ EVENTS: dict[str, dict[str, Any]] = {
         with_id="The event's timeNano: resume with Last-Event-ID",
     ),
     "SseAudit": _json_event("audit", _ref(AuditRecord), "A new audit record"),
+    "SseServiceStdout": _json_event(
+        "stdout", _ref(ServiceLogLine), "A line a service task wrote to stdout", with_id=_LOG_ID
+    ),
+    "SseServiceStderr": _json_event(
+        "stderr", _ref(ServiceLogLine), "A line a service task wrote to stderr", with_id=_LOG_ID
+    ),
     "SseProgress": _json_event("progress", _ref(ProgressEvent), "A pull or push status line"),
     "SseBuildLog": _json_event("log", _ref(LogEvent), "A line of build output"),
     "SseTransferEnd": _json_event(
@@ -146,7 +153,7 @@ def sse_media(*events: str) -> dict[str, Any]:
 def components() -> dict[str, Any]:
     """The event components and the payload schemas they name, for components/schemas."""
     payloads: list[type[BaseModel]] = [StreamEnd, ContainerStats, HealthTransition, EngineEvent]
-    payloads += [AuditRecord, ProgressEvent, LogEvent, EndEvent, LogLine]
+    payloads += [AuditRecord, ProgressEvent, LogEvent, EndEvent, LogLine, ServiceLogLine]
     _, defs = models_json_schema([(model, "serialization") for model in payloads], ref_template=REF)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     for name, schema in EVENTS.items():

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.schemas.common import Duration, Size, StrictModel, View
 from app.schemas.containers import check_absolute_dir, check_environment, split_command
+from app.schemas.inputs import StdinInput
 
 
 class LogLine(View):
@@ -33,6 +34,23 @@ class ExecSpec(StrictModel):
     max_output_bytes: Size | None = Field(
         default=None, description="Keep at most this many bytes of stdout+stderr (JSON form)"
     )
+    # Issue 14: input, and interactive sessions over a WebSocket (app/routers/exec_attach.py).
+    stdin: StdinInput | None = None
+    interactive: bool = Field(
+        default=False,
+        description="Create only and answer 201 {exec_id, attach}; the WebSocket at `attach` "
+        "starts it (stdin, output, resize)",
+    )
+
+    @model_validator(mode="after")
+    def _input_fits(self) -> ExecSpec:
+        if self.detach and (self.interactive or self.stdin is not None):
+            raise ValueError("detach leaves no one to write stdin: drop detach")
+        if self.interactive and self.stdin is not None:
+            raise ValueError("an interactive exec takes its stdin over the WebSocket")
+        if self.tty and self.stdin is not None:
+            raise ValueError("stdin is written then closed, and a tty has no end of file")
+        return self
 
     @field_validator("command", mode="before")
     @classmethod

@@ -21,6 +21,9 @@ from app.settings import Settings
 SOCKET_DIR = "/srv/engine-api"
 SOCKET = f"{SOCKET_DIR}/api.sock"
 BASELINE = Principal(key_id="k", role=Role.operator, profile="baseline")
+# Issue 11: baseline binds only allowlisted host paths; the socket's directory is allowlisted
+# here so the engine socket is what refuses it (sensitive even when allowlisted).
+ALLOWING = Settings.model_construct(host_path_allowlist=[SOCKET_DIR])
 
 
 def endpoint(environ: dict[str, str], **fields: Any) -> EngineEndpoint:
@@ -32,7 +35,7 @@ def bind_rules(source: str, where: EngineEndpoint) -> set[str]:
     spec = ContainerSpec.model_validate(
         {"image": "busybox:local", "mounts": [{"type": "bind", "source": source, "target": "/h"}]}
     )
-    ctx = policy_context(Settings.model_construct(), where)
+    ctx = policy_context(ALLOWING, where)
     return {v.rule for v in evaluate(spec, BASELINE, ctx)}
 
 
@@ -49,7 +52,7 @@ def test_a_socket_named_by_engine_url_cannot_be_bound() -> None:
 
 
 def test_a_bind_style_volume_on_the_docker_host_socket_is_refused() -> None:
-    ctx = policy_context(Settings.model_construct(), endpoint({"DOCKER_HOST": f"unix://{SOCKET}"}))
+    ctx = policy_context(ALLOWING, endpoint({"DOCKER_HOST": f"unix://{SOCKET}"}))
     opts = {"type": "none", "o": "bind", "device": SOCKET_DIR}
     assert {v.rule for v in volume_violations("local", opts, BASELINE, ctx)} == {
         "sensitive-host-path"
@@ -57,7 +60,8 @@ def test_a_bind_style_volume_on_the_docker_host_socket_is_refused() -> None:
 
 
 def test_a_tcp_engine_adds_no_socket_path() -> None:
-    # The same directory is an ordinary path when the engine is not reached through it.
+    # The same (allowlisted) directory is an ordinary path when the engine is not reached
+    # through it.
     over_tcp = endpoint({"DOCKER_HOST": "tcp://127.0.0.1:2375"})
     assert policy_context(Settings.model_construct(), over_tcp).extra_sensitive_paths == ()
     assert bind_rules(SOCKET_DIR, over_tcp) == set()
