@@ -116,6 +116,13 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail, headers = str(exc.detail), dict(exc.headers or {})
+    if exc.status_code == 400 and detail == _UNPARSABLE_BODY:
+        # FastAPI's words for a JSON body that is not even text: as invalid as any bad JSON,
+        # which it answers 422, so one answer for both.
+        errors = [{"loc": ["body"], "msg": "the body is not valid JSON"}]
+        return problem_response(
+            Unprocessable("the request body is not valid JSON", errors=errors), request.url.path
+        )
     if exc.status_code == 405:
         # Starlette names only the methods of the first route that matched the path; the
         # spec's answer is every method any route serves there.
@@ -130,6 +137,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from app.problems import PROBLEM_MEDIA_TYPE
 from app.schemas import stream_events
 from app.schemas.problem import ProblemDocument, problem_content
+from app.security.sessions import COOKIE_NAME
 
 SERVERS = [
     {
@@ -27,6 +28,7 @@ SERVERS = [
     }
 ]
 PROTECTED_PREFIX = "/v1"
+SESSION_SCHEME = "dashboardSession"
 
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {
@@ -65,6 +67,12 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
     for name, schema in stream_events.components().items():
         schemas.setdefault(name, schema)
     components.setdefault("headers", {}).update(HEADERS)
+    components.setdefault("securitySchemes", {})[SESSION_SCHEME] = {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": COOKIE_NAME,
+        "description": "The dashboard's session (POST /ui/session sets it)",
+    }
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             _finish_operation(path, operation)
@@ -100,7 +108,7 @@ def _used_by_responses(spec: dict[str, Any]) -> set[str]:
 
 def _finish_operation(path: str, operation: dict[str, Any]) -> None:
     if path != PROTECTED_PREFIX and not path.startswith(PROTECTED_PREFIX + "/"):
-        operation["security"] = []  # probes and metrics need no key
+        operation.setdefault("security", [])  # probes and metrics need no key
     responses = operation.setdefault("responses", {})
     responses.setdefault("500", copy.deepcopy(_INTERNAL))
     for status, response in responses.items():

@@ -199,6 +199,19 @@ class Caller:
         self.called.add(operation_id)
         return response.parsed
 
+    async def refused(
+        self, operation_id: str, status: int, slug: str, *args: Any, **kw: Any
+    ) -> None:
+        """Call an operation whose documented answer here is a problem; it must parse as one."""
+        tag, _ = self.ops[operation_id]
+        module = importlib.import_module(f"{self.package.__name__}.api.{tag}.{operation_id}")
+        response = await module.asyncio_detailed(*args, client=self.client, **kw)
+        models = importlib.import_module(f"{self.package.__name__}.models")
+        assert response.status_code == status, (operation_id, response.content[:500])
+        assert isinstance(response.parsed, models.Problem), (operation_id, response.parsed)
+        assert response.parsed.type_.endswith("/" + slug), response.parsed
+        self.called.add(operation_id)
+
 
 async def test_generated_client_calls_every_operation(
     generated: ModuleType, client: Any, docker: aiodocker.Docker, admin_token: str
@@ -335,6 +348,51 @@ async def test_generated_client_calls_every_operation(
     )
 
     await call("list_audit", limit=10)
+    ticket = await call("create_ticket")
+    assert ticket.ticket
+
+    # The dashboard's session: a cookie the generated client's httpx client keeps.
+    session = await call("sign_in", body=models.SignIn.from_dict({"key": admin_token}))
+    assert (await call("current_session")).csrf_token == session.csrf_token
+    client.get_async_httpx_client().headers["X-CSRF-Token"] = session.csrf_token
+    await call("sign_out")
+
+    # Swarm operations: the shared engine must never be a swarm (tests/integration/swarm runs
+    # them for real on a sandboxed manager), so here each answers its documented 409
+    # swarm-inactive, which the generated client must parse as a typed Problem.
+    assert (await call("get_swarm")).active is False
+    inactive: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+        ("list_services", (), {}),
+        ("list_nodes", (), {}),
+        ("list_secrets", (), {}),
+        ("list_configs", (), {}),
+        ("get_service", ("svc",), {}),
+        ("remove_service", ("svc",), {}),
+        ("list_service_tasks", ("svc",), {}),
+        ("rollback_service", ("svc",), {}),
+        ("wait_service", ("svc",), {}),
+        ("service_logs", ("svc",), {}),
+        ("get_secret", ("sec",), {}),
+        ("remove_secret", ("sec",), {}),
+        ("get_config", ("cfg",), {}),
+        ("remove_config", ("cfg",), {}),
+        (
+            "create_service",
+            (),
+            {"body": models.ServiceSpec.from_dict({"name": "svc", "task": {"image": TEST_IMAGE}})},
+        ),
+        ("update_service", ("svc",), {"body": models.ServicePatch.from_dict({})}),
+        ("scale_service", ("svc",), {"body": models.ScaleSpec.from_dict({"replicas": 1})}),
+        (
+            "set_node_availability",
+            ("node",),
+            {"body": models.AvailabilitySpec.from_dict({"availability": "active"})},
+        ),
+        ("create_secret", (), {"body": models.SecretSpec.from_dict({"name": "s", "data": "x"})}),
+        ("create_config", (), {"body": models.ConfigSpec.from_dict({"name": "c", "data": "x"})}),
+    ]
+    for operation_id, args, kwargs in inactive:
+        await call.refused(operation_id, 409, "swarm-inactive", *args, **kwargs)
 
     # The endless streams answer through the generated client's own httpx client.
     for operation_id in STREAMING:

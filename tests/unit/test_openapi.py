@@ -58,6 +58,8 @@ def test_unauthenticated_routes_say_so() -> None:
     for path, method, operation in _operations(spec):
         if path.startswith("/v1/"):
             assert {"apiKey": []} in operation["security"], f"{method} {path}"
+        elif path == "/ui/session" and method != "post":
+            assert operation["security"] == [{"dashboardSession": []}], f"{method} {path}"
         else:
             assert operation["security"] == [], f"{method} {path}"
 
