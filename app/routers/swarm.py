@@ -23,7 +23,7 @@ from app.deps import (
     StreamEngineDep,
     StreamsDep,
 )
-from app.http.params import time_query
+from app.http.params import resume_header, time_query
 from app.problems import BadRequest
 from app.schemas.common import Duration, StrictModel
 from app.schemas.problem import problems
@@ -44,7 +44,6 @@ from app.schemas.swarm import (
     TaskView,
 )
 from app.services import swarm_logs, swarm_objects, swarm_services
-from app.services.log_lines import ResumePoint
 from app.streams import sse
 from app.streams.responses import EventStream, stream_response
 
@@ -220,12 +219,7 @@ async def service_logs(
     line (lines stamped later, from any task)."""
     if not (stdout or stderr):
         raise BadRequest("ask for stdout, stderr or both")
-    point = None
-    if last_event_id:
-        try:
-            point = ResumePoint.parse(last_event_id)
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
+    point = resume_header(last_event_id)
     query = swarm_logs.ServiceLogQuery(
         follow=follow, tail=tail, since=time_query("since", since), stdout=stdout, stderr=stderr
     )

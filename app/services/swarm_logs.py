@@ -17,14 +17,14 @@ from typing import Any
 from urllib.parse import unquote
 
 from app.engine import EngineClient, is_status
-from app.engine.frames import FrameParser, Stream
-from app.services.log_lines import LineIds, ResumePoint, TtyLines, split_message, ts_to_ns
+from app.engine.frames import Stream
+from app.services.log_lines import LineIds, ResumePoint, split_message, ts_to_ns
+from app.services.logs import Batch, LogQuery, read_batches
 from app.streams import sse
 
 _NAMES = {Stream.STDOUT: "stdout", Stream.STDERR: "stderr"}
 _TASK = "com.docker.swarm.task.id"
 _NODE = "com.docker.swarm.node.id"
-Batch = list[tuple[Stream, bytes]]
 
 
 @dataclass(frozen=True)
@@ -34,28 +34,11 @@ class ServiceLogTarget:
 
 
 @dataclass(frozen=True)
-class ServiceLogQuery:
-    follow: bool = False
-    tail: str = "all"
-    since: str | None = None  # engine form
-    stdout: bool = True
-    stderr: bool = True
+class ServiceLogQuery(LogQuery):
+    """A log query read with ``details`` (each line's task and node); ``until`` is not offered."""
 
     def engine_params(self, resume: ResumePoint | None) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "follow": self.follow,
-            "stdout": self.stdout,
-            "stderr": self.stderr,
-            "timestamps": True,
-            "details": True,
-        }
-        if resume is not None:
-            params["since"] = resume.since_param()
-        else:
-            params["tail"] = self.tail
-            if self.since is not None:
-                params["since"] = self.since
-        return params
+        return {**super().engine_params(resume), "details": True}
 
 
 async def resolve(engine: EngineClient, ref: str) -> ServiceLogTarget:
@@ -124,17 +107,8 @@ async def batches(
 ) -> AsyncGenerator[Batch]:
     """(stream, message) batches, one per large read; owns the engine stream."""
     async with await engine.swarm.open_service_logs(target.id, params) as response:
-        if target.tty:
-            lines = TtyLines()
-            async for chunk in response.chunks():
-                yield [(Stream.STDOUT, line) for line in lines.feed(chunk)]
-            yield [(Stream.STDOUT, line) for line in lines.flush()]
-            return
-        parser = FrameParser()
-        async for chunk in response.chunks():
-            frames = parser.feed(chunk)
-            if frames:
-                yield frames
+        async for batch in read_batches(response, tty=target.tty):
+            yield batch
 
 
 async def end_of(engine: EngineClient, service_id: str) -> bytes:
