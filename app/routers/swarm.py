@@ -255,7 +255,7 @@ async def list_secrets(
     engine: EngineDep, caller: CurrentKey, label: LabelFilter = None
 ) -> list[Secret]:
     """Secrets' metadata (never their data)."""
-    return await swarm_objects.list_secrets(engine, caller, labels=label)
+    return await swarm_objects.secrets.list(engine, caller, labels=label)
 
 
 @router.post(
@@ -269,19 +269,19 @@ async def create_secret(
 ) -> Secret:
     """Create a secret; ``data`` (text or ``{"base64": ...}``) is write-only: never returned,
     logged or audited."""
-    return await swarm_objects.create_secret(engine, caller, spec)
+    return await swarm_objects.secrets.create(engine, caller, spec)
 
 
 @router.get("/secrets/{ref}", response_model=Secret, responses=_SWARM_PROBLEMS)
 async def get_secret(ref: OwnedSecretRef, engine: EngineDep) -> Secret:
     """A secret's metadata."""
-    return await swarm_objects.inspect_secret(engine, ref)
+    return await swarm_objects.secrets.inspect(engine, ref)
 
 
 @router.delete("/secrets/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=_SWARM_PROBLEMS)
 async def remove_secret(ref: OwnedSecretRef, engine: EngineDep) -> Response:
     """Remove a secret (409 while a service uses it)."""
-    await swarm_objects.remove_secret(engine, ref)
+    await swarm_objects.secrets.remove(engine, ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -293,7 +293,7 @@ async def list_configs(
     engine: EngineDep, caller: CurrentKey, label: LabelFilter = None
 ) -> list[Config]:
     """Configs, with their data."""
-    return await swarm_objects.list_configs(engine, caller, labels=label)
+    return await swarm_objects.configs.list(engine, caller, labels=label)
 
 
 @router.post(
@@ -306,17 +306,17 @@ async def create_config(
     spec: ConfigSpec, engine: EngineDep, caller: CurrentKey, idempotency_key: IdempotencyKey = None
 ) -> Config:
     """Create a config (text or ``{"base64": ...}``)."""
-    return await swarm_objects.create_config(engine, caller, spec)
+    return await swarm_objects.configs.create(engine, caller, spec)
 
 
 @router.get("/configs/{ref}", response_model=Config, responses=_SWARM_PROBLEMS)
 async def get_config(ref: OwnedConfigRef, engine: EngineDep) -> Config:
     """A config, with its data."""
-    return await swarm_objects.inspect_config(engine, ref)
+    return await swarm_objects.configs.inspect(engine, ref)
 
 
 @router.delete("/configs/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=_SWARM_PROBLEMS)
 async def remove_config(ref: OwnedConfigRef, engine: EngineDep) -> Response:
     """Remove a config (409 while a service uses it)."""
-    await swarm_objects.remove_config(engine, ref)
+    await swarm_objects.configs.remove(engine, ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from app.engine import EngineClient, is_status
+from app.engine import EngineClient
 from app.problems import Conflict, NotFound, Unprocessable
 from app.security.principal import Principal
 
@@ -71,21 +71,6 @@ async def resolve_owned(engine: EngineClient, principal: Principal, ref: str) ->
     if found is None:
         raise NotFound(f"No such container: {ref}")
     return found
-
-
-async def container_owners(engine: EngineClient, refs: Iterable[str]) -> dict[str, str | None]:
-    """Who owns each referenced container (None when it has no owner or does not exist)."""
-    owners: dict[str, str | None] = {}
-    for ref in set(refs):
-        try:
-            doc = await engine.containers.inspect(ref)
-        except Exception as exc:
-            if not is_status(exc, 404, 409):
-                raise
-            owners[ref] = None
-            continue
-        owners[ref] = ((doc.get("Config") or {}).get("Labels") or {}).get(OWNER_LABEL)
-    return owners
 
 
 async def resolve_owned_volume(engine: EngineClient, principal: Principal, name: str) -> str:
