@@ -22,8 +22,8 @@ from app.security.guard import fill_limits, policy_context, refuse
 from app.security.ownership import (
     OWNER_LABEL,
     match_ref,
-    owner_filter,
     reject_reserved_labels,
+    resolve_among,
     resolve_owned_network,
 )
 from app.security.policy import Violation, evaluate
@@ -66,16 +66,16 @@ async def resolve_owned(
     Keys with scope ``all`` get ``ref`` back (the engine resolves it); scope-own keys resolve
     among their own objects only, so names and prefixes of others never match.
     """
-    if not principal.owns_only:
-        return ref
-    rows = await _lister(engine, kind)({"label": owner_filter(principal)})
-    found = match_ref(
-        ({"Id": row.get("ID"), "Names": [(row.get("Spec") or {}).get("Name")]} for row in rows),
+    return await resolve_among(
+        principal,
+        kind,
         ref,
+        _lister(engine, kind),
+        lambda rows, ref: match_ref(
+            ({"Id": row.get("ID"), "Names": [(row.get("Spec") or {}).get("Name")]} for row in rows),
+            ref,
+        ),
     )
-    if found is None:
-        raise NotFound(f"No such {kind}: {ref}")
-    return found
 
 
 async def _referenced_ids(

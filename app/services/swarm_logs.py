@@ -10,7 +10,7 @@ keeps everything stamped after the last id seen rather than waiting for that id 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from app.engine import EngineClient, is_status
 from app.engine.frames import Stream
 from app.services.log_lines import LineIds, ResumePoint, split_message, ts_to_ns
-from app.services.logs import Batch, LogQuery, read_batches
+from app.services.logs import LogQuery, read_batches
 from app.streams import sse
 
 _NAMES = {Stream.STDOUT: "stdout", Stream.STDERR: "stderr"}
@@ -102,15 +102,6 @@ class Slots:
         return self.known.get(task_id)
 
 
-async def batches(
-    engine: EngineClient, target: ServiceLogTarget, params: dict[str, Any]
-) -> AsyncGenerator[Batch]:
-    """(stream, message) batches, one per large read; owns the engine stream."""
-    async with await engine.swarm.open_service_logs(target.id, params) as response:
-        async for batch in read_batches(response, tty=target.tty):
-            yield batch
-
-
 async def end_of(engine: EngineClient, service_id: str) -> bytes:
     """The ``end`` event once the engine closed the log stream."""
     try:
@@ -132,8 +123,12 @@ async def sse_events(
     ids, after = LineIds(), AfterPoint(point)
     slots = Slots(engine, target.id)
     await slots.refresh()
-    async with aclosing(batches(engine, target, query.engine_params(point))) as stream:
-        async for batch in stream:
+    params = query.engine_params(point)
+    async with (
+        await engine.swarm.open_service_logs(target.id, params) as response,
+        aclosing(read_batches(response, tty=target.tty)) as batches,
+    ):
+        async for batch in batches:
             out: list[bytes] = []
             for kind, payload in batch:
                 ts, text = split_message(payload)
