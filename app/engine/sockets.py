@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiodocker.exceptions import DockerError
 
+from app.engine.closing import ClosedOnExit
 from app.engine.frames import FrameParser, Stream
 
 _READ_LIMIT = 128 * 1024  # unread output past which the engine socket stops being read
@@ -83,7 +83,7 @@ class OutputQueue:
         return frame
 
 
-class EngineSocket:
+class EngineSocket(ClosedOnExit):
     """One hijacked engine connection; the caller owns it (``async with`` or ``close()``)."""
 
     def __init__(self, response: aiohttp.ClientResponse, *, tty: bool) -> None:
@@ -130,14 +130,3 @@ class EngineSocket:
             self._closed = True
             self._response.close()  # closes the socket: an upgraded connection is never reused
             self._inbox.feed_eof()
-
-    async def __aenter__(self) -> EngineSocket:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

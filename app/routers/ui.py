@@ -46,6 +46,7 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(tags=["ui"])
+SessionCookie = Annotated[str | None, Cookie(alias=COOKIE_NAME)]
 
 
 def install_ui(app: FastAPI) -> None:
@@ -148,7 +149,7 @@ async def sign_in(
 async def current_session(
     response: Response,
     state: AppStateDep,
-    session_id: Annotated[str | None, Cookie(alias=COOKIE_NAME)] = None,
+    session_id: SessionCookie = None,
 ) -> SessionInfo:
     """Who is signed in, and the CSRF token the page sends with its changes."""
     found = state.sessions.lookup(session_id) if session_id else None
@@ -168,7 +169,7 @@ async def current_session(
 async def sign_out(
     request: Request,
     state: AppStateDep,
-    session_id: Annotated[str | None, Cookie(alias=COOKIE_NAME)] = None,
+    session_id: SessionCookie = None,
 ) -> Response:
     """End the session (it needs the CSRF header, so no other site can sign anyone out)."""
     sessions = state.sessions
