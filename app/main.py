@@ -64,21 +64,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_cors(app, settings)  # outermost: preflights are answered before the security gate
-    app.include_router(system.probes)
-    app.include_router(metrics.router)
-    app.include_router(system.router)
-    app.include_router(containers.router)
-    app.include_router(logs.router)
-    app.include_router(execs.router)
-    app.include_router(exec_attach.router)  # issue 14: interactive exec (WebSocket)
-    app.include_router(events.router)
-    app.include_router(health.router)
-    app.include_router(images.router)
-    app.include_router(volumes.router)
-    app.include_router(networks.router)
-    app.include_router(audit.router)
-    app.include_router(swarm.router)
-    app.include_router(tickets.router)
+    # In this order in the spec.
+    for router in (
+        system.probes,
+        metrics.router,
+        system.router,
+        containers.router,
+        logs.router,
+        execs.router,
+        exec_attach.router,  # issue 14: interactive exec (WebSocket)
+        events.router,
+        health.router,
+        images.router,
+        volumes.router,
+        networks.router,
+        audit.router,
+        swarm.router,
+        tickets.router,
+    ):
+        app.include_router(router)
     install_ui(app)
     _publish_spec(app)
     return app

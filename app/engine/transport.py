@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
 from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ import aiodocker
 import aiohttp
 from aiodocker.exceptions import DockerError
 
+from app.engine.closing import ClosedOnExit
 from app.engine.sockets import EngineSocket
 
 JSON = dict[str, Any]
@@ -67,7 +67,7 @@ class Request(TypedDict, total=False):
     timeouts: aiohttp.ClientTimeout | None
 
 
-class EngineStream:
+class EngineStream(ClosedOnExit):
     """An engine response body the caller reads and must close (``async with`` does).
 
     aiodocker's own followers never release their pooled connection when the reader stops early
@@ -89,17 +89,6 @@ class EngineStream:
     def close(self) -> None:
         # close(), not release(): a half-read body must not go back to the pool.
         self._response.close()
-
-    async def __aenter__(self) -> EngineStream:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class Transport:

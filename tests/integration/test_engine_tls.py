@@ -7,6 +7,8 @@ certificate signed by the test's CA, forwarding to the engine's unix socket.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import os
 import ssl
 import subprocess
@@ -25,7 +27,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.sse import collect
 from tests.support import RUN_ID, RUN_LABEL, LiveServer, engine_url, free_port, spec
-from tests.tls_support import Pki, tls_engine
+from tests.tls_support import Pki, half_closing_tls_engine, tls_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 SSE = {"Accept": "text/event-stream"}
@@ -173,6 +175,68 @@ async def test_engine_over_tls_configured_the_docker_sdk_way(
     assert f"tcp 127.0.0.1:{tls_port} over TLS" in started[0]
     assert "from DOCKER_HOST" in started[0]
     assert f"client certificate {pki.docker_cert_path / 'cert.pem'}" in started[0]
+
+
+# Over TLS the end of a job's stdin is a FIN under the TLS layer, as the docker CLI sends it
+# (app/engine/sockets.py): the process reads end-of-file, what it prints afterwards comes back.
+AFTER_EOF = "md5sum; sleep 1; echo after-eof"
+STDIN = os.urandom(256 * 1024)
+
+
+def stdin_body() -> dict[str, Any]:
+    return {"stdin": {"base64": base64.b64encode(STDIN).decode()}}
+
+
+@pytest.fixture(scope="module")
+def half_closing_port(pki: Pki) -> Iterator[int]:
+    with half_closing_tls_engine(pki, engine_url().removeprefix("unix://")) as port:
+        yield port
+
+
+async def test_run_and_exec_stdin_reach_end_of_file_over_tls(
+    tls_settings: Settings, half_closing_port: int, admin_token: str, docker: aiodocker.Docker
+) -> None:
+    tls_settings = tls_settings.model_copy(
+        update={"engine_url": f"tcp://127.0.0.1:{half_closing_port}"}
+    )
+    expected = f"{hashlib.md5(STDIN).hexdigest()}  -\nafter-eof\n"
+    async with client_of(tls_settings, admin_token) as client:
+        # A job timeout far past PROMPT: an end-of-file that never comes fails the test.
+        async with asyncio.timeout(PROMPT):
+            ran = await client.post(
+                "/v1/containers/run",
+                json=spec(
+                    command=["sh", "-c", AFTER_EOF], network="none", timeout="120s", **stdin_body()
+                ),
+            )
+        assert ran.status_code == 200, ran.text
+        result = ran.json()
+        assert (result["stdout"], result["exit_code"], result["timed_out"]) == (expected, 0, False)
+
+        created = await client.post(
+            "/v1/containers",
+            params={"start": "true"},
+            json=spec(network="none", command=["sleep", "300"], stop_timeout=1),
+        )
+        assert created.status_code == 201, created.text
+        container = created.json()["id"]
+        async with asyncio.timeout(PROMPT):
+            executed = await client.post(
+                f"/v1/containers/{container}/exec",
+                json={"command": ["sh", "-c", AFTER_EOF], "timeout": "120s", **stdin_body()},
+            )
+            async with client.stream(
+                "POST",
+                f"/v1/containers/{container}/exec",
+                json={"command": ["sh", "-c", "cat; echo after-eof"], "stdin": "streamed\n"},
+                headers=SSE,
+            ) as response:
+                found = await collect(response)
+        assert executed.status_code == 200, executed.text
+        answer = executed.json()
+        assert (answer["stdout"], answer["exit_code"], answer["timed_out"]) == (expected, 0, False)
+        assert [e.data for e in found if e.event == "stdout"] == ["streamed", "after-eof"]
+        assert found[-1].json() == {"reason": "exited", "exit_code": 0}
 
 
 async def refused_handshake_answers(settings: Settings, token: str) -> tuple[str, str]:

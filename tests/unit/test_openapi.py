@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from fastapi.routing import APIRoute
 
 from app.cli.openapi import SPEC_PATH, current_spec, render
+from app.deps import StreamsDep
 from app.main import create_app
 from app.settings import Settings
 
@@ -89,11 +91,12 @@ def test_every_stream_is_declared_one_way_with_its_events() -> None:
     assert streams >= 10
 
 
-def _depends_on(dependant: Any, name: str) -> bool:
-    return any(
-        getattr(d.call, "__name__", "") == name or _depends_on(d, name)
-        for d in dependant.dependencies
-    )
+# The callable behind StreamsDep (Annotated metadata: the Depends marker).
+STREAMS = typing.get_args(StreamsDep)[1].dependency
+
+
+def _depends_on(dependant: Any, call: Any) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
 
 
 def _api_routes(routes: list[Any]) -> list[APIRoute]:
@@ -111,7 +114,7 @@ def test_routes_that_take_a_stream_slot_declare_429() -> None:
     spec = app.openapi()
     checked = 0
     for route in _api_routes(app.routes):
-        if _depends_on(route.dependant, "get_streams"):
+        if _depends_on(route.dependant, STREAMS):
             checked += 1
             for method in route.methods or ():
                 responses = spec["paths"][route.path_format][method.lower()]["responses"]
