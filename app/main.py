@@ -11,6 +11,7 @@ from app.http.cors import install_cors
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.problem_responses import install_problem_handlers
 from app.http.request_id import RequestContextMiddleware
+from app.http.spec import finish as finish_spec
 from app.lifespan import lifespan
 from app.observability.log_config import configure_logging
 from app.routers import (
@@ -30,7 +31,6 @@ from app.routers import (
     volumes,
 )
 from app.routers.ui import install_ui
-from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.settings import Settings
 
@@ -84,23 +84,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     install_ui(app)
-    _register_problem_schema(app)
+    _publish_spec(app)
     return app
 
 
-def _register_problem_schema(app: FastAPI) -> None:
-    """Put the Problem schema under components so every error response can refer to it."""
+def _publish_spec(app: FastAPI) -> None:
+    """The spec FastAPI generates, finished with what every operation shares (app.http.spec)."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
         if app.openapi_schema is None:
             spec = original()
-            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-            problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(problem.pop("$defs", {}))
-            schemas["Problem"] = problem
             document_security(spec)
-            app.openapi_schema = spec
+            app.openapi_schema = finish_spec(spec)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -23,11 +23,13 @@ from app.deps import (
     StreamEngineDep,
     StreamsDep,
 )
+from app.http.negotiation import SSE, negotiate
 from app.http.params import resume_header, time_query
 from app.problems import BadRequest
 from app.schemas.common import Duration, StrictModel
 from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
+from app.schemas.stream_events import ALWAYS, sse_content
 from app.schemas.swarm import (
     AvailabilitySpec,
     Config,
@@ -44,7 +46,6 @@ from app.schemas.swarm import (
     TaskView,
 )
 from app.services import swarm_logs, swarm_objects, swarm_services
-from app.streams import sse
 from app.streams.responses import EventStream, stream_response
 
 router = APIRouter(prefix="/v1", tags=["swarm"])
@@ -192,10 +193,13 @@ async def list_service_tasks(ref: OwnedServiceRef, engine: EngineDep) -> list[Ta
     response_class=EventStream,
     status_code=200,
     responses={
-        200: sse.sse_content(
-            "stdout/stderr events whose data is {line, task_id, slot, node_id}, then end"
+        200: sse_content(
+            "stdout/stderr events whose data is {line, task_id, slot, node_id}, then end",
+            "SseServiceStdout",
+            "SseServiceStderr",
+            *ALWAYS,
         ),
-        **problems(400, 404, 409, 429),
+        **problems(400, 404, 406, 409, 429),
     },
 )
 async def service_logs(
@@ -217,6 +221,7 @@ async def service_logs(
 ) -> EventStream:
     """The logs of every task of the service as SSE; ``Last-Event-ID`` resumes after that
     line (lines stamped later, from any task)."""
+    negotiate(request.headers.get("accept"), (SSE,))  # 406 for a client that wants no stream
     if not (stdout or stderr):
         raise BadRequest("ask for stdout, stderr or both")
     point = resume_header(last_event_id)

@@ -25,7 +25,7 @@ from app.services.container_config import volume_mounts
 class Violation(BaseModel):
     """One broken rule: which field, which rule, and what to change."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     field: str
     rule: str

@@ -21,9 +21,9 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
+from app.http.negotiation import SSE, asks_for
 from app.problems import CHALLENGE, Unauthorized
 from app.security.keys import ApiKey, KeyStore
-from app.streams.sse import wants_sse
 
 TICKET_PREFIX = "dyt_"
 QUERY_NAME = "ticket"
@@ -77,7 +77,8 @@ def ticket_allowed(scope: Scope, template: str | None) -> bool:
         return template is not None
     if scope.get("method") not in ("GET", "HEAD") or template not in STREAM_ROUTES:
         return False
-    return wants_sse(Headers(scope=scope).get("accept"))
+    # Explicitly: EventSource always sends Accept: text/event-stream.
+    return asks_for(Headers(scope=scope).get("accept"), SSE)
 
 
 def _refused(detail: str) -> Unauthorized:

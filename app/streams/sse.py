@@ -29,11 +29,6 @@ class Event:
     id: str | None = None
 
 
-def wants_sse(accept: str | None) -> bool:
-    """True when the client asked for ``text/event-stream``."""
-    return bool(accept) and MEDIA_TYPE in (accept or "")
-
-
 def encode(value: Event) -> bytes:
     parts: list[str] = []
     if value.id is not None:
@@ -96,11 +91,3 @@ def end_event(reason: str, exit_code: int | None = None, **extra: Any) -> bytes:
 def error_event(problem: Problem, instance: str) -> bytes:
     """A failure after the stream started: the problem document as data."""
     return json_event("error", problem.document(instance, current_request_id()))
-
-
-def sse_content(description: str) -> dict[str, Any]:
-    """The OpenAPI description of a 200 that is an event stream."""
-    return {
-        "description": description,
-        "content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}}},
-    }

@@ -118,5 +118,8 @@ async def test_start_job_runs_the_command_with_the_labels(
 
 async def test_start_job_reports_a_problem_as_a_job_error(sync_client: httpx.Client) -> None:
     with pytest.raises(run_job.JobError) as err:
-        run_job.start_job(sync_client, "dockyard-no-such-image:0", ["true"], run_labels())
-    assert err.value.problem["status"] == 404
+        # A label only the service may set: refused before anything is pulled or created.
+        run_job.start_job(
+            sync_client, TEST_IMAGE, ["true"], {**run_labels(), "dockyard.owner": "forged"}
+        )
+    assert err.value.problem["status"] == 422
