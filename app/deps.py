@@ -77,23 +77,31 @@ async def get_principal(request: Request) -> Principal:
 CurrentKey = Annotated[Principal, Depends(get_principal)]
 
 
-async def owned_container(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+# The Owned* dependencies take the request rather than EngineDep and CurrentKey: each nested
+# dependency is solved again on every request (FastAPI walks the whole tree each time), and
+# on a fast route that walk costs more than the ownership check itself.
+
+
+async def owned_container(ref: str, request: Request) -> str:
     """The container ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    container = await resolve_owned(engine, caller, ref)
+    caller = await get_principal(request)
+    container = await resolve_owned(_state(request).engine, caller, ref)
     note_target(container)
     return container
 
 
-async def owned_volume(name: str, engine: EngineDep, caller: CurrentKey) -> str:
+async def owned_volume(name: str, request: Request) -> str:
     """The volume ``name``, if the caller may touch it (a foreign one is 404)."""
-    volume = await resolve_owned_volume(engine, caller, name)
+    caller = await get_principal(request)
+    volume = await resolve_owned_volume(_state(request).engine, caller, name)
     note_target(volume)
     return volume
 
 
-async def owned_network(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
+async def owned_network(ref: str, request: Request) -> str:
     """The network ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    network = await resolve_owned_network(engine, caller, ref)
+    caller = await get_principal(request)
+    network = await resolve_owned_network(_state(request).engine, caller, ref)
     note_target(network)
     return network
 
