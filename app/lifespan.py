@@ -16,8 +16,11 @@ from app.health import HealthCache, HealthMonitor
 from app.health.metrics import HealthCollector
 from app.security.audit import AuditLog
 from app.security.keys import KeyStore
+from app.security.sessions import SessionStore
 from app.security.setup import SecurityParts, announce_first_key
+from app.security.tickets import TicketStore
 from app.services.coalesce import Coalescer
+from app.services.exec_sessions import SessionBook
 from app.settings import Settings
 from app.streams.engine_pool import stream_services
 from app.streams.event_hub import EventHub
@@ -38,8 +41,11 @@ class AppState:
     health_monitor: HealthMonitor
     audit: AuditLog
     keys: KeyStore
+    tickets: TicketStore  # ?ticket= for browsers' streams and WebSockets
+    sessions: SessionStore  # the dashboard's cookie sessions
     container_lists: Coalescer[bytes]
     metrics_registry: CollectorRegistry
+    exec_sessions: SessionBook  # interactive execs waiting for their WebSocket attach
 
 
 def app_state(app: FastAPI) -> AppState:
@@ -62,7 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     metrics_registry.register(collector)
     if settings.health_enabled:
         monitor.start()
-    log.info("dockyard started; engine at %s", settings.engine_url)
+    log.info("dockyard started; engine: %s", engine.endpoint.description)
     try:
         async with stream_services(settings, security.key_streams) as streaming:
             app.state.dockyard = AppState(
@@ -74,8 +80,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 health_monitor=monitor,
                 audit=security.audit,
                 keys=security.keys,
+                tickets=security.tickets,
+                sessions=security.sessions,
                 container_lists=Coalescer[bytes](),
                 metrics_registry=metrics_registry,
+                exec_sessions=SessionBook(window=settings.exec_attach_window),
             )
             yield
     finally:

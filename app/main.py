@@ -7,6 +7,7 @@ from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 
 from app.http.access import AccessMiddleware
+from app.http.cors import install_cors
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.problem_responses import install_problem_handlers
 from app.http.request_id import RequestContextMiddleware
@@ -16,15 +17,19 @@ from app.routers import (
     audit,
     containers,
     events,
+    exec_attach,
     execs,
     health,
     images,
     logs,
     metrics,
     networks,
+    swarm,
     system,
+    tickets,
     volumes,
 )
+from app.routers.ui import install_ui
 from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.settings import Settings
@@ -44,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         separate_input_output_schemas=False,
+        # /docs is served by app.routers.ui from the package's own Swagger UI (no CDN); no ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # Per app, not prometheus_client's global: several apps (tests) may live in one process.
@@ -55,18 +63,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_security(app, settings)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(system.probes)
-    app.include_router(metrics.router)
-    app.include_router(system.router)
-    app.include_router(containers.router)
-    app.include_router(logs.router)
-    app.include_router(execs.router)
-    app.include_router(events.router)
-    app.include_router(health.router)
-    app.include_router(images.router)
-    app.include_router(volumes.router)
-    app.include_router(networks.router)
-    app.include_router(audit.router)
+    install_cors(app, settings)  # outermost: preflights are answered before the security gate
+    # In this order in the spec.
+    for router in (
+        system.probes,
+        metrics.router,
+        system.router,
+        containers.router,
+        logs.router,
+        execs.router,
+        exec_attach.router,  # issue 14: interactive exec (WebSocket)
+        events.router,
+        health.router,
+        images.router,
+        volumes.router,
+        networks.router,
+        audit.router,
+        swarm.router,
+        tickets.router,
+    ):
+        app.include_router(router)
+    install_ui(app)
     _register_problem_schema(app)
     return app
 

@@ -14,7 +14,8 @@ Each class fixes an RFC 9457 problem's ``status``, ``type`` (``PROBLEM_BASE`` + 
     ├── NotAcceptable                 406 not-acceptable
     ├── Conflict                      409 conflict                    (in use, wrong state, prefix)
     │   ├── IdempotencyKeyInProgress  409 idempotency-key-in-progress
-    │   └── Unhealthy                 409 unhealthy
+    │   ├── Unhealthy                 409 unhealthy
+    │   └── SwarmInactive             409 swarm-inactive              (engine not a swarm manager)
     ├── PayloadTooLarge               413 payload-too-large
     ├── UnsupportedMediaType          415 unsupported-media-type
     ├── Unprocessable                 422 validation-error            (+ errors)
@@ -123,6 +124,12 @@ class Unhealthy(Conflict):
     """A container turned unhealthy (or exited) while a client waited for it to be healthy."""
 
     slug, title = "unhealthy", "Container is not healthy"
+
+
+class SwarmInactive(Conflict):
+    """A swarm route on an engine that is not a swarm manager (the detail says what to do)."""
+
+    slug, title = "swarm-inactive", "Swarm mode is not active"
 
 
 class PayloadTooLarge(Problem):

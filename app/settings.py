@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.schemas.common import Size
+from app.security.host_paths import allowlist_problems
 
 
 class RegistryCredential(BaseModel):
@@ -33,6 +44,26 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+def _usable_allowlist(entries: list[str]) -> list[str]:
+    # Nested entries would let a container bound to the outer one swap the inner one (issue 11).
+    problems = allowlist_problems(entries)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return entries
+
+
+def _origins(value: object) -> object:
+    # A comma-separated list is what people write in an environment variable; JSON works too.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip().rstrip("/") for part in text.split(",") if part.strip()]
+    return value
+
+
+Origins = Annotated[list[str], NoDecode, BeforeValidator(_origins)]
+
 LogLevel = Annotated[
     Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower)
 ]
@@ -45,7 +76,44 @@ class Settings(BaseSettings):
 
     engine_url: str = Field(
         default="unix:///var/run/docker.sock",
-        description="Docker Engine address: unix:///path/to/socket or tcp://host:port.",
+        description=(
+            "Docker Engine address: unix:///path/to/socket, tcp://host:port or https://host:port. "
+            "When unset, DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are read the way "
+            "the Docker SDK's from_env reads them."
+        ),
+    )
+    # ---- engine TLS (app/engine/connection.py)
+    engine_tls_ca: Path | None = Field(
+        default=None, description="CA bundle (PEM) that signed the engine's server certificate."
+    )
+    engine_tls_cert: Path | None = Field(
+        default=None, description="Client certificate (PEM) Dockyard presents to the engine."
+    )
+    engine_tls_key: Path | None = Field(
+        default=None, description="Private key (PEM) of the client certificate."
+    )
+    engine_tls_verify: bool | None = Field(
+        default=None,
+        description=(
+            "Verify the engine's certificate and host name; on unless set to false "
+            "(against engine_tls_ca when given, else the system's CAs)."
+        ),
+    )
+    engine_allow_plaintext: bool = Field(
+        default=False,
+        description=(
+            "Allow a plain tcp:// engine that is not on loopback (refused at start-up otherwise: "
+            "anyone on that network could drive the engine as root)."
+        ),
+    )
+    # ---- the service's own TLS (python -m app)
+    tls_certfile: Path | None = Field(
+        default=None, description="Server certificate (PEM): `python -m app` serves HTTPS."
+    )
+    tls_keyfile: Path | None = Field(default=None, description="Private key (PEM) of tls_certfile.")
+    tls_client_ca: Path | None = Field(
+        default=None,
+        description="CA bundle of client certificates: clients without one are refused (mTLS).",
     )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
@@ -102,9 +170,12 @@ class Settings(BaseSettings):
     audit_queue_size: int = Field(
         default=1000, ge=1, description="Records an audit SSE reader may lag before it is cut off."
     )
-    host_path_allowlist: list[str] = Field(
+    host_path_allowlist: Annotated[list[str], AfterValidator(_usable_allowlist)] = Field(
         default_factory=list,
-        description="Host paths (and paths under them) baseline keys may bind though sensitive.",
+        description=(
+            "The only host paths baseline keys may bind (each as a whole, never a path below it; "
+            "entries may not nest). Sensitive paths and the engine's data-root stay refused."
+        ),
     )
     restricted_default_memory: Size = Field(
         default=256 * 1024 * 1024, description="Memory limit filled in for restricted keys."
@@ -135,6 +206,19 @@ class Settings(BaseSettings):
         default=None,
         description="A JSON file in the registry_auth format, read at each use (so it can rotate).",
     )
+
+    @model_validator(mode="after")
+    def _tls_files_come_in_pairs(self) -> Settings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("DOCKYARD_TLS_CERTFILE and DOCKYARD_TLS_KEYFILE go together")
+        if self.tls_client_ca is not None and self.tls_certfile is None:
+            raise ValueError("DOCKYARD_TLS_CLIENT_CA needs DOCKYARD_TLS_CERTFILE/KEYFILE")
+        return self
+
+    @property
+    def serves_tls(self) -> bool:
+        """The service itself answers over HTTPS (so cookies can be ``Secure``)."""
+        return self.tls_certfile is not None
 
     def registry_credentials(self) -> RegistryCredentials:
         """Credentials by registry host: the file's entries, then ``registry_auth`` over them."""
@@ -212,3 +296,44 @@ class Settings(BaseSettings):
     exec_default_timeout: float = Field(
         default=600.0, gt=0, description="Seconds an exec may run when it names no timeout."
     )
+    # Interactive exec sessions (issue 14: app/routers/exec_attach.py).
+    exec_idle_timeout: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds an interactive exec may pass with no byte either way before it is "
+        "closed (4408) and its process killed.",
+    )
+    exec_attach_window: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds an interactive exec waits for its one WebSocket attach.",
+    )
+
+    # Browsers (app/security/tickets.py, app/security/sessions.py, the dashboard at /ui/).
+    ticket_ttl_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="Seconds a stream ticket from POST /v1/tickets lives (EventSource, WebSocket).",
+    )
+    session_ttl_seconds: float = Field(
+        default=8 * 3600.0,
+        gt=0,
+        description="Seconds a dashboard sign-in (its session cookie) lasts; held in memory.",
+    )
+    cors_origins: Origins = Field(
+        default_factory=list,
+        description=(
+            "Origins allowed to call the API from a browser, comma-separated "
+            "(e.g. 'https://ops.example'); empty: no CORS headers at all."
+        ),
+    )
+
+
+# The Docker SDK's variables (no DOCKYARD_ prefix), read only when DOCKYARD_ENGINE_URL is unset.
+DOCKER_ENVIRONMENT = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+
+
+def docker_environment() -> dict[str, str]:
+    """The ``DOCKER_*`` variables ``docker.from_env()`` honours, as set in this process."""
+    return {name: os.environ[name] for name in DOCKER_ENVIRONMENT if name in os.environ}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import sys
 import urllib.request
 
@@ -15,13 +16,18 @@ def livez_url(settings: Settings) -> str:
     host = "127.0.0.1" if settings.host in _ANY_ADDRESS else settings.host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"http://{host}:{settings.port}/livez"
+    scheme = "https" if settings.serves_tls else "http"
+    return f"{scheme}://{host}:{settings.port}/livez"
 
 
 def main() -> int:
-    url = livez_url(Settings())
+    settings = Settings()
+    url = livez_url(settings)
+    # Our own process on loopback: the certificate names the public host, not 127.0.0.1, so
+    # it is not checked here (a server asking for client certificates cannot be probed this way).
+    context = ssl._create_unverified_context() if settings.serves_tls else None
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - a fixed local URL
+        with urllib.request.urlopen(url, timeout=3, context=context) as response:  # noqa: S310 - a fixed local URL
             return 0 if response.status == 200 else 1
     except OSError as exc:
         print(f"{url}: {exc}", file=sys.stderr)  # noqa: T201 - the health check's only report

@@ -2,23 +2,51 @@
 
 Like httpx's ``Client``, it owns the connection pool and exposes the operations, grouped by
 resource: ``engine.containers``, ``.execs``, ``.images``, ``.volumes``, ``.networks``,
-``.system`` and ``.events``. Nothing outside ``app/engine`` knows which library speaks HTTP.
+``.system``, ``.events`` and ``.swarm``. Nothing outside ``app/engine`` knows which library
+speaks HTTP. Where the engine is, and whether over TLS, is ``engine.endpoint``
+(``app/engine/connection.py``).
 """
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import aiodocker
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 
+from app.engine.connection import EngineEndpoint, resolve_endpoint
 from app.engine.containers import Containers
 from app.engine.events import Events
 from app.engine.execs import Execs
 from app.engine.images import Images
 from app.engine.networks import Networks
+from app.engine.swarm import Swarm
 from app.engine.system import System
 from app.engine.transport import Transport
 from app.engine.volumes import Volumes
-from app.settings import Settings
+from app.settings import Settings, docker_environment
+
+
+class _AbortingHandler(ResponseHandler):
+    """Ends a TLS connection at once instead of the close_notify exchange.
+
+    A graceful TLS close waits for the peer (up to 30 s): a stream closed during shut-down would
+    still be closing when the event loop stops. HTTP frames its own messages, so nothing is lost.
+    """
+
+    def close(self) -> None:
+        self.abort()
+
+
+class _TLSConnector(aiohttp.TCPConnector):
+    """A TCP connector whose connections end with ``_AbortingHandler`` (TLS engines only)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # aiohttp has no public hook for the protocol; _factory is what TCPConnector builds with.
+        self._factory = functools.partial(_AbortingHandler, loop=self._loop)  # type: ignore[assignment]
 
 
 class EngineClient:
@@ -31,19 +59,23 @@ class EngineClient:
     networks: Networks
     system: System
     events: Events
+    swarm: Swarm
+    #: Where the engine is and how it is reached (unix socket, loopback TCP or TLS).
+    endpoint: EngineEndpoint
 
     def __init__(self, settings: Settings) -> None:
-        url = settings.engine_url
-        if url.startswith("unix://"):
-            connector: aiohttp.BaseConnector = aiohttp.UnixConnector(
-                url.removeprefix("unix://"), limit=settings.engine_pool_size
+        # Where and how (unix socket, plain loopback TCP or TLS): app/engine/connection.py.
+        self.endpoint = resolve_endpoint(settings, docker_environment())
+        connector: aiohttp.BaseConnector
+        if self.endpoint.unix_path is not None:
+            connector = aiohttp.UnixConnector(
+                self.endpoint.unix_path, limit=settings.engine_pool_size
             )
-            base = "http://docker"
-        elif url.startswith(("tcp://", "http://")):
-            connector = aiohttp.TCPConnector(limit=settings.engine_pool_size)
-            base = "http://" + url.split("://", 1)[1]
         else:
-            raise ValueError(f"unsupported engine URL {url!r}: use unix:// or tcp://")
+            # ssl=None would mean "aiohttp's default"; False is plain TCP, a context is TLS.
+            kind = _TLSConnector if self.endpoint.ssl is not None else aiohttp.TCPConnector
+            connector = kind(limit=settings.engine_pool_size, ssl=self.endpoint.ssl or False)
+        base = self.endpoint.base_url
         self._connector = connector
         timeout = aiohttp.ClientTimeout(
             total=settings.engine_timeout,
@@ -66,6 +98,7 @@ class EngineClient:
         self.networks = Networks(http)
         self.system = System(http, settings.ping_timeout)
         self.events = Events(http)
+        self.swarm = Swarm(http)
 
     async def close(self) -> None:
         await self._docker.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from app.engine.sockets import EngineSocket
 from app.engine.transport import JSON, EngineStream, Filters, Rows, Transport, filters_param, path
 
 # The engine's own stop grace when the caller gives none: the call may take that long.
@@ -108,6 +109,15 @@ class Containers:
             headers={"Content-Type": "application/x-tar"},
             timeouts=self._http.unbounded(),
         )
+
+    async def attach(self, ref: str, *, tty: bool, output: bool) -> EngineSocket:
+        """Attach to a container's stdin (and its output when ``output``), e.g. before it starts.
+
+        The caller owns the socket; 409 (not running and not startable) raises before there is one.
+        """
+        flag = int(output)
+        params = {"stream": 1, "stdin": 1, "stdout": flag, "stderr": flag, "logs": 0}
+        return await self._http.hijack(_ref(ref, "attach"), tty=tty, params=params)
 
     async def open_logs(self, ref: str, params: Mapping[str, Any]) -> EngineStream:
         """The raw log stream (multiplexed unless TTY); the caller owns it."""

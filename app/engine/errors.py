@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import re
+import ssl
 
 import aiohttp
 from aiodocker.exceptions import DockerError
@@ -16,6 +19,7 @@ from app.problems import (
     EngineUnavailable,
     NotFound,
     Problem,
+    SwarmInactive,
 )
 
 UNREACHABLE = 900  # aiodocker's status for "could not connect"
@@ -33,8 +37,19 @@ _CONFLICT_HINTS = (
 # it (500 for containers, 400 "network ... is ambiguous" for networks): one answer, 409.
 _AMBIGUOUS_HINTS = ("Multiple IDs found", "is ambiguous", "ambiguous digest")
 
+# A swarm call on an engine that is not a swarm manager: a 503 the engine words this way (on a
+# node in no swarm and on a worker alike). The one place it becomes ``swarm-inactive``.
+_NOT_MANAGER = "not a swarm manager"
+SWARM_INACTIVE_DETAIL = (
+    "the Docker engine behind Dockyard is not a swarm manager: run 'docker swarm init' on it, "
+    "or point DOCKYARD_ENGINE_URL at a manager node of the cluster"
+)
+
 # ... and some that are the caller's bad input.
 _BAD_REQUEST_HINTS = ("Cannot locate specified Dockerfile",)
+
+
+_IN_USE_BY = re.compile(r'already in use by container \\?"?[0-9a-f]{12,64}\\?"?')
 
 
 def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem:
@@ -47,12 +62,16 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
             headers={"Retry-After": str(retry_after)},
             engine_message=message,
         )
+    if status == 503 and _NOT_MANAGER in message:
+        return SwarmInactive(SWARM_INACTIVE_DETAIL, engine_message=message)
     if any(hint in message for hint in _AMBIGUOUS_HINTS):
         return Conflict(message)
     if status == 404:
         return NotFound(message)
     if status == 409:
-        return Conflict(message)
+        # Issue 11: "... is already in use by container \"<id>\"" would tell any key the id of a
+        # container it may not see; the name is enough to act on.
+        return Conflict(_IN_USE_BY.sub("already in use by another container", message))
     if status == 400:
         return BadRequest(message)
     if status == 403:
@@ -63,7 +82,7 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
     if any(hint in message for hint in _BAD_REQUEST_HINTS):
         return BadRequest(message)
     if any(hint in message for hint in _CONFLICT_HINTS):
-        return Conflict(message)
+        return Conflict(_IN_USE_BY.sub("already in use by another container", message))
     return EngineFailure(message, engine_status=status)
 
 
@@ -88,8 +107,57 @@ def problem_from_stream_error(operation: str, message: str, log: list[str]) -> P
     return EngineFailure(message, log=log)
 
 
+_SSL_SOURCE = re.compile(r"\s*\(_ssl\.c:\d+\)$")
+# TLS alerts the engine (or a proxy in front of it) sends when it does not accept our certificate.
+_RESET_ERRNOS = (errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE)
+_CLIENT_CERT_ALERTS = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "UNKNOWN_CA", "BAD_CERTIFICATE")
+
+
+def tls_failure(exc: BaseException) -> str | None:
+    """Why the TLS handshake with the engine failed, when that is what ``exc`` (or its cause) is.
+
+    aiodocker wraps connection errors in a DockerError(900); the ssl error is in the chain.
+    """
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    reset = False
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is old for old in seen) or len(seen) > 16:
+            continue
+        seen.append(item)
+        if isinstance(item, aiohttp.ClientError):
+            # aiohttp's TLS errors subclass ssl's but carry the real one inside.
+            inner = getattr(item, "certificate_error", None) or getattr(item, "os_error", None)
+            todo += [inner, item.__cause__, item.__context__]
+            continue
+        if isinstance(item, ssl.SSLCertVerificationError):
+            why = item.verify_message or _SSL_SOURCE.sub("", str(item))
+            return f"engine TLS handshake failed: the engine's certificate was refused ({why})"
+        if isinstance(item, ssl.SSLError):
+            why = _SSL_SOURCE.sub("", str(item))
+            if any(alert in str(item.reason or "") for alert in _CLIENT_CERT_ALERTS):
+                why += " (the engine did not accept our client certificate, or got none)"
+            return f"engine TLS handshake failed: {why}"
+        reset = reset or isinstance(item, ConnectionResetError | ConnectionAbortedError)
+        reset = reset or (isinstance(item, OSError) and item.errno in _RESET_ERRNOS)
+        todo += [item.__cause__, item.__context__]
+    # With TLS 1.3 the engine checks our certificate after our side of the handshake is done: a
+    # refusal often reaches us as a reset of the connection, the alert lost on the way.
+    if reset and isinstance(exc, DockerError) and "via https://" in str(exc.message):
+        return (
+            "engine TLS handshake failed: the engine reset the connection right after the "
+            "handshake; it probably requires a client certificate that was not presented or "
+            "not accepted (check DOCKYARD_ENGINE_TLS_CERT/KEY or DOCKER_CERT_PATH)"
+        )
+    return None
+
+
 def problem_from_exception(exc: BaseException, retry_after: int = 5) -> Problem | None:
     """The problem for an engine-side failure, or None when ``exc`` is not one."""
+    if (tls := tls_failure(exc)) is not None:
+        # A certificate problem does not heal by itself, but an operator may be rotating one.
+        return EngineUnavailable(tls, headers={"Retry-After": str(retry_after)})
     if isinstance(exc, DockerError):
         return problem_from_docker_error(exc, retry_after)
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):

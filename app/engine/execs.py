@@ -1,7 +1,8 @@
-"""``/exec``: create (on a container), start attached or detached, inspect."""
+"""``/exec``: create (on a container), start attached, detached or interactive, resize, inspect."""
 
 from __future__ import annotations
 
+from app.engine.sockets import EngineSocket
 from app.engine.transport import JSON, EngineStream, Transport, path
 
 
@@ -24,6 +25,21 @@ class Execs:
         """
         return await self._http.open(
             "POST", path("exec", exec_id, "start"), body={"Detach": False, "Tty": tty}
+        )
+
+    async def attach(self, exec_id: str, *, tty: bool) -> EngineSocket:
+        """Start attached with stdin (created with ``AttachStdin``) on a hijacked connection.
+
+        The caller owns the socket; engine failures (404, 409) raise before there is one.
+        """
+        return await self._http.hijack(
+            path("exec", exec_id, "start"), tty=tty, body={"Detach": False, "Tty": tty}
+        )
+
+    async def resize(self, exec_id: str, *, width: int, height: int) -> None:
+        """Resize an exec's TTY (the engine refuses when the process is gone or has no TTY)."""
+        await self._http.send(
+            "POST", path("exec", exec_id, "resize"), params={"h": height, "w": width}
         )
 
     async def start_detached(self, exec_id: str) -> None:

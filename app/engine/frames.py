@@ -5,8 +5,10 @@ from __future__ import annotations
 import struct
 from collections.abc import AsyncGenerator
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from app.engine.transport import EngineStream
+if TYPE_CHECKING:  # transport.py imports sockets.py, which parses frames
+    from app.engine.transport import EngineStream
 
 _HEADER = struct.Struct(">BxxxL")
 

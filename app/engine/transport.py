@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
@@ -22,6 +21,8 @@ from aiodocker.utils import httpize, parse_result
 from multidict import CIMultiDict
 from yarl import URL
 
+from app.engine.closing import ClosedOnExit
+from app.engine.sockets import EngineSocket
 from app.engine.tracing import EngineCall
 
 JSON = dict[str, Any]
@@ -75,7 +76,7 @@ class Request(TypedDict, total=False):
     timeouts: aiohttp.ClientTimeout | None
 
 
-class EngineStream:
+class EngineStream(ClosedOnExit):
     """An engine response body the caller reads and must close (``async with`` does).
 
     aiodocker's own followers never release their pooled connection when the reader stops early
@@ -97,17 +98,6 @@ class EngineStream:
     def close(self) -> None:
         # close(), not release(): a half-read body must not go back to the pool.
         self._response.close()
-
-    async def __aenter__(self) -> EngineStream:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class Transport:
@@ -154,6 +144,7 @@ class Transport:
         timeouts: aiohttp.ClientTimeout,
         chunked: bool | None = None,
         versioned: bool = True,
+        read_until_eof: bool = True,
     ) -> aiohttp.ClientResponse:
         """Send one request, timed; an error status raises ``EngineError`` (as aiodocker does)."""
         docker = self._docker
@@ -171,6 +162,7 @@ class Transport:
                 data=data,
                 timeout=timeouts,
                 chunked=chunked,
+                read_until_eof=read_until_eof,
             )
         except BaseException as exc:
             call.failed(exc)
@@ -244,3 +236,30 @@ class Transport:
             chunked=chunked,
         )
         return EngineStream(response)
+
+    async def hijack(
+        self,
+        url: str,
+        *,
+        tty: bool,
+        params: Mapping[str, Any] | None = None,
+        body: JSON | None = None,
+    ) -> EngineSocket:
+        """POST with ``Upgrade: tcp``: the connection becomes the process's stdin and output.
+
+        The caller owns the socket; an error status raises here, before there is one to close.
+        """
+        response = await self._request(
+            "POST",
+            url,
+            params=params,
+            data=json.dumps(body) if body is not None else None,
+            headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+            timeouts=self.unbounded(),  # it lasts as long as the process; callers bound it
+            read_until_eof=False,
+        )
+        try:
+            return EngineSocket(response, tty=tty)
+        except BaseException:
+            response.close()
+            raise

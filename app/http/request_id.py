@@ -30,6 +30,15 @@ class RequestContextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # A WebSocket has no response headers to echo an id in, but its log lines and its
+            # audit record still need one.
+            ws_token = bind_request_id(uuid.uuid4().hex)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                unbind_request_id(ws_token)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

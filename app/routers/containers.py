@@ -133,7 +133,10 @@ async def run_container(
         return await run_stream.stream(
             engine, stream_engine, caller, spec, streams, settings, request.url.path
         )
-    return await run.run(engine, caller, spec, settings)
+    # Issue 11: a blocking run is a long call: a per-key slot (429) and the stream pool, so
+    # one key's jobs can never hold the connections every other key's short calls use.
+    with streams.slot("run"):
+        return await run.run(stream_engine, caller, spec, settings)
 
 
 @router.post("/prune", response_model=PruneResult, responses=problems())
@@ -224,10 +227,13 @@ async def unpause_container(
     return await containers.unpause(engine, caller, ref)
 
 
-@router.post("/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409))
+@router.post(
+    "/{ref}/wait", response_model=WaitResult | HealthStatus, responses=problems(404, 409, 429)
+)
 async def wait_container(
     ref: OwnedContainerRef,
-    engine: EngineDep,
+    engine: StreamEngineDep,
+    streams: StreamsDep,
     monitor: HealthMonitorDep,
     condition: Annotated[
         Literal["not-running", "next-exit", "removed", "healthy", "unhealthy"],
@@ -243,19 +249,25 @@ async def wait_container(
     ] = None,
 ) -> WaitResult | HealthStatus:
     """Block until the container stops, exits next, is removed, or turns healthy/unhealthy."""
-    if condition == "healthy" or condition == "unhealthy":
-        return await health.wait_for_health(monitor, ref, condition=condition, within=within)
-    return await containers.wait(engine, ref, condition=condition, within=within)
+    # Issue 11: a wait is a long call: a per-key slot (429), and the stream pool (``engine``).
+    with streams.slot("wait"):
+        if condition == "healthy" or condition == "unhealthy":
+            return await health.wait_for_health(monitor, ref, condition=condition, within=within)
+        return await containers.wait(engine, ref, condition=condition, within=within)
 
 
 @router.get("/{ref}/top", response_model=TopResult, responses=problems(404, 409))
 async def top_container(
     ref: OwnedContainerRef,
     engine: EngineDep,
+    caller: CurrentKey,
     ps_args: Annotated[str | None, Query(pattern=r"^[a-zA-Z -]{1,32}$")] = None,
 ) -> TopResult:
-    """The processes running in a container."""
-    return await containers.top(engine, ref, ps_args)
+    """The processes running in a container.
+
+    Below admin, ``ps_args`` is one of a fixed safe set (``auxe`` would print environments).
+    """
+    return await containers.top(engine, caller, ref, ps_args)
 
 
 @router.get("/{ref}/changes", response_model=list[FilesystemChange], responses=problems(404))
@@ -299,17 +311,22 @@ async def get_archive(
     "/{ref}/archive",
     status_code=status.HTTP_204_NO_CONTENT,
     openapi_extra=tar_request_body("A tar archive"),
-    responses=problems(400, 404, 409, 411, 413, 415),
+    responses=problems(400, 404, 409, 411, 413, 415, 429),
 )
 async def put_archive(
     ref: OwnedContainerRef,
     request: Request,
-    engine: EngineDep,
+    engine: StreamEngineDep,
+    streams: StreamsDep,
     settings: SettingsDep,
+    caller: CurrentKey,
     path: Annotated[str, Query(min_length=1, description="Directory to extract into")],
 ) -> Response:
     """Extract a tar archive into a directory of the container."""
     require_tar(request.headers.get("content-type"), "archive")
     archive.check_upload_length(request.headers.get("content-length"), settings.max_archive_bytes)
-    await archive.upload(engine, ref, path, request.stream())
+    # Issue 11: an upload is a long call: a per-key slot (429) and the stream pool. The service
+    # refuses one into a container beyond the caller's profile (403 container-beyond-profile).
+    with streams.slot("archive"):
+        await archive.upload(engine, caller, ref, path, request.stream())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

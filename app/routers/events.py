@@ -18,7 +18,10 @@ from app.streams.responses import EventStream, stream_response
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
-EventType = Literal["container", "image", "volume", "network"]
+# Swarm managers add service, node, secret and config events (task containers are containers).
+EventType = Literal[
+    "container", "image", "volume", "network", "service", "node", "secret", "config"
+]
 _NANOS = re.compile(r"^\d{1,20}$")
 
 

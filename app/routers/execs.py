@@ -8,11 +8,14 @@ from fastapi.responses import JSONResponse
 from app.deps import (
     CurrentKey,
     EngineDep,
+    ExecSessionsDep,
     OwnedContainerRef,
     SettingsDep,
     StreamEngineDep,
     StreamsDep,
 )
+from app.routers.exec_attach import ATTACH_DESCRIPTION, ATTACH_PATH
+from app.schemas.inputs import ExecSession
 from app.schemas.problem import problems
 from app.schemas.streams import ExecInfo, ExecResult, ExecSpec, ExecStarted
 from app.services import execs
@@ -21,9 +24,20 @@ from app.streams.responses import stream_response
 
 router = APIRouter(prefix="/v1", tags=["execs"])
 
+EXEC_DESCRIPTION = (
+    """Run a command in a running container: exit code, stdout and stderr apart.
+
+`timeout` kills the process (`timed_out`); output past `max_output_bytes` is dropped
+(`truncated`). `detach: true` answers 202 at once; follow it with `GET /v1/execs/{id}`.
+`stdin` (text or `{"base64": ...}`) is written to the process, then closed.
+"""
+    + ATTACH_DESCRIPTION
+)
+
 
 @router.post(
     "/containers/{ref}/exec",
+    description=EXEC_DESCRIPTION,
     response_model=ExecResult,
     responses={
         200: {
@@ -31,6 +45,7 @@ router = APIRouter(prefix="/v1", tags=["execs"])
             "then end {reason, exit_code}",
             "content": {sse.MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}}},
         },
+        201: {"model": ExecSession, "description": "interactive: created; attach to start it"},
         202: {"model": ExecStarted, "description": "detach: started, not waited for"},
         **problems(400, 404, 409, 429),
     },
@@ -43,12 +58,9 @@ async def exec_in_container(
     engine: StreamEngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
+    sessions: ExecSessionsDep,
 ) -> ExecResult | Response:
-    """Run a command in a running container: exit code, stdout and stderr apart.
-
-    ``timeout`` kills the process (``timed_out``); output past ``max_output_bytes`` is dropped
-    (``truncated``). ``detach: true`` answers 202 at once; follow it with ``GET /v1/execs/{id}``.
-    """
+    """Run a command in a running container (``EXEC_DESCRIPTION``)."""
     prepared = await execs.prepare(
         engine,
         caller,
@@ -57,6 +69,13 @@ async def exec_in_container(
         default_timeout=settings.exec_default_timeout,
         max_output_bytes=settings.max_output_bytes,
     )
+    if spec.interactive:  # issue 14: started by the WebSocket attach (app/routers/exec_attach.py)
+        sessions.add(prepared.exec_id, ref, caller.key_id, tty=spec.tty)
+        attach = ATTACH_PATH.format(exec_id=prepared.exec_id)
+        return JSONResponse(
+            ExecSession(exec_id=prepared.exec_id, attach=attach).model_dump(),
+            status_code=status.HTTP_201_CREATED,
+        )
     if spec.detach:
         await execs.start_detached(engine, prepared)
         return JSONResponse(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from app.deps import EngineDep, SettingsDep, StreamsDep
+from app.deps import CurrentKey, EngineDep, SettingsDep, StreamsDep
 from app.schemas.images import (
     BuildOptions,
     Image,
@@ -147,14 +147,18 @@ async def build_image(
     engine: EngineDep,
     settings: SettingsDep,
     streams: StreamsDep,
+    caller: CurrentKey,
     options: Annotated[BuildOptions, Depends(build_options)],
 ) -> Image | Response:
-    """Build an image from a tar context streamed in the body; a failed step is 422."""
+    """Build an image from a tar context streamed in the body; a failed step is 422.
+
+    ``networkmode=host`` needs the ``privileged`` profile (RUN steps are containers too).
+    """
     require_tar(request.headers.get("content-type"), "build context")
     images.check_context_length(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )
-    transfer = await images.open_build(engine, request.stream(), options, settings)
+    transfer = await images.open_build(engine, caller, request.stream(), options, settings)
     return await _answer(request, transfer, engine, streams, settings)
 
 

@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.deps import OwnedContainerRef, SettingsDep, StreamEngineDep, StreamsDep
-from app.http.params import time_query
+from app.http.params import resume_header, time_query
 from app.problems import BadRequest
 from app.schemas.problem import problems
 from app.schemas.streams import ContainerStats, LogLine
 from app.services import logs, stats
-from app.services.log_lines import ResumePoint
 from app.streams import sse
 from app.streams.responses import OwnedStreamingResponse, stream_response
 
@@ -74,12 +73,7 @@ async def container_logs(
     )
     accept = request.headers.get("accept", "")
     if sse.wants_sse(accept):
-        point = None
-        if last_event_id:
-            try:
-                point = ResumePoint.parse(last_event_id)
-            except ValueError as exc:
-                raise BadRequest(str(exc)) from exc
+        point = resume_header(last_event_id)
         target = await logs.resolve(engine, ref)
         if point is not None and await logs.fully_delivered(engine, target, query, point):
             return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.deps import EngineDep, SettingsDep
-from app.engine.errors import problem_from_exception
+from app.engine.errors import problem_from_exception, tls_failure
 from app.schemas.problem import problems
 from app.schemas.system import DiskUsage, EngineInfo, EngineVersion, Liveness, Ping, Readiness
 from app.services import system
@@ -58,7 +58,9 @@ async def readyz(engine: EngineDep, settings: SettingsDep) -> Readiness | JSONRe
         problem = problem_from_exception(exc, settings.retry_after_seconds)
         if problem is None:
             raise
-        body = Readiness(status="unavailable", engine=problem.detail)
+        # The engine's own words when there are some (a refused socket, a TLS alert).
+        reason = tls_failure(exc) or str(problem.extra.get("engine_message") or problem.detail)
+        body = Readiness(status="unavailable", engine=problem.detail, reason=reason)
         retry_after = {"Retry-After": str(settings.retry_after_seconds)}
         return JSONResponse(body.model_dump(), status_code=503, headers=retry_after)
     return Readiness(status="ok", engine="reachable")

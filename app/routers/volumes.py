@@ -35,10 +35,11 @@ async def create_volume(
     caller: CurrentKey,
     idempotency_key: IdempotencyKey = None,
 ) -> Volume:
-    """Create a volume (the engine returns the existing one if the name is taken).
+    """Create a volume (the engine returns the existing one if the name is taken; for a
+    scope-own key, a name another key's volume has is a 409).
 
-    A bind-style local volume (``driver_opts`` o=bind, device=/path) passes the key's policy as
-    a bind mount of that path would; the volume carries its creator's owner label.
+    A volume whose ``driver_opts`` reach the host is a host path and passes the key's policy
+    as a bind mount of that path would; the volume carries its creator's owner label.
     """
     return await volumes.create(engine, caller, spec, settings)
 

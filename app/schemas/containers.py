@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View
+from app.schemas.inputs import Files, StdinInput
+from app.security import confinement
 
 _CONTAINER_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _CONTAINER_PORT = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$")
@@ -179,6 +181,13 @@ class Ulimit(StrictModel):
     soft: int = Field(ge=-1)
     hard: int = Field(ge=-1)
 
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> Ulimit:
+        # The engine accepts soft > hard and the container then fails to start.
+        if self.hard != -1 and (self.soft == -1 or self.soft > self.hard):
+            raise ValueError("soft must not exceed hard")
+        return self
+
 
 class LogConfig(StrictModel):
     type: NonEmptyStr
@@ -285,6 +294,16 @@ class ContainerSpec(StrictModel):
     @classmethod
     def _absolute_workdir(cls, value: str | None) -> str | None:
         return check_absolute_dir(value)
+
+    @field_validator("security_opt")
+    @classmethod
+    def _engine_parses_security_opt(cls, value: list[str]) -> list[str]:
+        # What the engine cannot parse is the caller's bad input (422), never an engine 500.
+        for entry in value:
+            problem = confinement.syntax_error(entry)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("volumes")
     @classmethod
@@ -448,6 +467,15 @@ class RunSpec(ContainerSpec):
     )
     check: bool = Field(default=False, description="A non-zero exit is a 422 container-error")
     remove: bool = Field(default=True, description="Remove the container when it is done")
+    # Issue 14: input for the job (app/services/job_input.py).
+    stdin: StdinInput | None = None
+    files: Files = None
+
+    @model_validator(mode="after")
+    def _stdin_without_tty(self) -> RunSpec:
+        if self.tty and self.stdin is not None:
+            raise ValueError("stdin is written then closed, and a tty has no end of file")
+        return self
 
 
 class RunResult(View):

@@ -65,3 +65,5 @@ class Liveness(View):
 class Readiness(View):
     status: str
     engine: str
+    # Why not ready, as specific as we know (e.g. "engine TLS handshake failed: ..."); null when ok.
+    reason: str | None = None

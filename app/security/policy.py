@@ -8,7 +8,7 @@ Nothing here calls the engine: the guard gathers facts first, so a refusal never
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -16,7 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from app.schemas.containers import ContainerSpec, Resources
-from app.security.principal import Principal
+from app.security import confinement, host_paths
+from app.security.principal import Limits, Principal, Role
+from app.security.users import is_verified_non_root, non_root_message
 from app.services.container_config import volume_mounts
 
 
@@ -30,25 +32,8 @@ class Violation(BaseModel):
     message: str
 
 
-# Host paths no baseline container may mount (nor any directory above them).
-SENSITIVE_HOST_PATHS = (
-    "/",
-    "/etc",
-    "/proc",
-    "/sys",
-    "/dev",
-    "/boot",
-    "/lib",
-    "/lib64",
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/root",
-    "/var/lib/docker",
-    "/var/run/docker.sock",
-    "/run/docker.sock",
-    "/run/containerd",
-)
+# Host paths no non-privileged container may mount (nor any directory above them).
+SENSITIVE_HOST_PATHS = host_paths.SENSITIVE_HOST_PATHS
 # PSS baseline: the capabilities a container may add.
 BASELINE_CAPABILITIES = frozenset(
     {
@@ -88,14 +73,42 @@ SAFE_SYSCTLS = frozenset(
 LOCAL_LOG_DRIVERS = frozenset({"json-file", "local", "journald", "none"})
 
 
+# Ulimits a non-privileged container may not raise at all: real-time scheduling and nice
+# priority let one container starve every other process on the host.
+FORBIDDEN_ULIMITS = frozenset({"rtprio", "rttime", "nice"})
+KNOWN_ULIMITS = frozenset(
+    {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nofile", "nproc", "rss"}
+    | {"sigpending", "stack"}
+    | FORBIDDEN_ULIMITS
+)
+# Restricted: these must stay bounded (never -1, never above the bound).
+RESTRICTED_ULIMIT_BOUNDS = {"nofile": 65536, "nproc": 4096}
+# Networks every key may name: the engine's own (``host`` is refused as a host namespace).
+BUILTIN_NETWORKS = frozenset({"bridge", "none", "default", "host"})
+
+
+@dataclass(frozen=True)
+class VolumeFacts:
+    """What the engine says about a named volume a spec mounts."""
+
+    owner: str | None
+    driver: str
+    options: Mapping[str, str]
+
+
 @dataclass(frozen=True)
 class PolicyContext:
     """The facts the rules need beyond the spec."""
 
     allowed_host_paths: tuple[str, ...] = ()
+    # The engine socket and data-root (from engine info): never bindable, even allowlisted.
     extra_sensitive_paths: tuple[str, ...] = ()
     # Referenced container (as the spec writes it) -> its owner's key id (None: nobody, absent).
     owners: Mapping[str, str | None] = field(default_factory=dict)
+    # Named volume -> its facts (None: does not exist yet; the guard creates it, owner-labelled).
+    volumes: Mapping[str, VolumeFacts | None] = field(default_factory=dict)
+    # Named network -> its owner's key id (None: nobody, or absent).
+    network_owners: Mapping[str, str | None] = field(default_factory=dict)
     resolve: Callable[[str], str] = os.path.realpath
 
 
@@ -106,28 +119,7 @@ def _cap(name: str) -> str:
     return name.strip().upper().removeprefix("CAP_")
 
 
-def _security_opt(entry: str) -> tuple[str, str]:
-    # The engine accepts both "key=value" and the legacy "key:value".
-    text = entry.strip()
-    cut = min((i for i in (text.find("="), text.find(":")) if i >= 0), default=-1)
-    if cut < 0:
-        return text.lower(), ""
-    return text[:cut].strip().lower(), text[cut + 1 :].strip()
-
-
-def _is_under(path: str, root: str) -> bool:
-    root = root.rstrip("/")
-    return path == root or path.startswith(root + "/") or (root == "" and path.startswith("/"))
-
-
-def is_sensitive(resolved: str, roots: Iterable[str]) -> bool:
-    """A path that is, lies under, or contains a sensitive host path (``/var`` holds docker's)."""
-    if "docker.sock" in resolved:
-        return True
-    # "/" is sensitive itself (and holds everything), not everything under it.
-    return any(
-        (root != "/" and _is_under(resolved, root)) or _is_under(root, resolved) for root in roots
-    )
+is_sensitive = host_paths.is_sensitive
 
 
 def container_refs(spec: ContainerSpec) -> list[tuple[str, str]]:
@@ -152,16 +144,29 @@ def bind_sources(spec: ContainerSpec) -> list[tuple[str, str]]:
     return out
 
 
-def bind_volume_device(driver: str | None, driver_opts: Mapping[str, str]) -> str | None:
-    """The host path a volume binds (local driver, ``o=bind``, ``device=/path``), else None."""
-    if (driver or "local").strip().lower() != "local":
-        return None
-    opts = {k.strip().lower(): v for k, v in driver_opts.items()}
-    options = {o.strip().lower() for o in opts.get("o", "").split(",")}
-    device = opts.get("device", "")
-    if "bind" in options or "rbind" in options or device.startswith("/"):
-        return device or "/"
-    return None
+def volume_sources(spec: ContainerSpec) -> list[tuple[str, str]]:
+    """(field, name) for every named volume the spec mounts (anonymous ones have no name)."""
+    out = [
+        (f"mounts[{i}].source", m.source)
+        for i, m in enumerate(spec.mounts)
+        if m.type == "volume" and m.source
+    ]
+    out += [
+        ("volumes", m.source)
+        for m in volume_mounts(spec.volumes)
+        if m.type == "volume" and m.source
+    ]
+    return out
+
+
+def network_refs(spec: ContainerSpec) -> list[tuple[str, str]]:
+    """(field, name) for every user-defined network the spec joins (not ``container:``)."""
+    out = []
+    for name in ("network", "network_mode"):
+        value = getattr(spec, name)
+        if value and not value.startswith("container:") and value not in BUILTIN_NETWORKS:
+            out.append((name, value))
+    return out
 
 
 # ---------------------------------------------------------------------------- rules
@@ -178,22 +183,84 @@ def _host_path_violations(
                 field=where, rule="bind-mount", message="restricted keys may not bind host paths"
             )
         ]
-    resolved = ctx.resolve(source)
-    allowed = [ctx.resolve(p) for p in ctx.allowed_host_paths]
-    if any(_is_under(resolved, root) for root in allowed):
+    found = host_paths.bind_refusal(
+        source,
+        allowlist=ctx.allowed_host_paths,
+        extra_sensitive=ctx.extra_sensitive_paths,
+        resolve=ctx.resolve,
+    )
+    if found is None:
         return []
-    roots = {*SENSITIVE_HOST_PATHS, *ctx.extra_sensitive_paths}
-    roots |= {ctx.resolve(r) for r in roots}
-    if is_sensitive(resolved, roots):
-        shown = source if resolved == source else f"{source} (resolves to {resolved})"
-        return [
+    return [Violation(field=where, rule=found[0], message=found[1])]
+
+
+def _volume_option_violations(
+    where: str,
+    driver: str | None,
+    options: Mapping[str, str],
+    principal: Principal,
+    ctx: PolicyContext,
+) -> list[Violation]:
+    """A volume that mounts a host path is a host path, whichever door it comes through."""
+    if principal.profile == "privileged":
+        return []
+    path = host_paths.volume_host_path(driver, options)
+    if path is None:
+        return []
+    if path and _is_plain_bind(driver, options):
+        return _host_path_violations(where, path, principal, ctx)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(options.items()))
+    return [
+        Violation(
+            field=where,
+            rule="volume-host-path",
+            message=f"volume driver {driver or 'local'!r} with options {shown or '(none)'} "
+            "reaches the host; only plain or tmpfs local volumes are allowed",
+        )
+    ]
+
+
+def _is_plain_bind(driver: str | None, options: Mapping[str, str]) -> bool:
+    opts = {k.strip().lower(): v.strip() for k, v in options.items()}
+    flags = {o.strip().lower() for o in opts.get("o", "").split(",") if o.strip()}
+    return (
+        (driver or "local").strip().lower() == "local"
+        and set(opts) <= {"type", "device", "o"}
+        and opts.get("type", "none").lower() == "none"
+        and bool(flags & {"bind", "rbind"})
+        and flags <= {"bind", "rbind", "ro", "rw"}
+    )
+
+
+def _reference_violations(
+    spec: ContainerSpec, principal: Principal, ctx: PolicyContext
+) -> list[Violation]:
+    """Named volumes and networks: owned (scope own) and no host path in disguise."""
+    out: list[Violation] = []
+    for where, name in volume_sources(spec):
+        facts = ctx.volumes.get(name)
+        if facts is None:
+            continue  # created by the guard with the caller's owner label
+        if principal.owns_only and facts.owner != principal.key_id:
+            out.append(
+                Violation(
+                    field=where,
+                    rule="foreign-volume",
+                    message=f"volume {name!r} is not one this key owns",
+                )
+            )
+        out += _volume_option_violations(where, facts.driver, facts.options, principal, ctx)
+    if principal.owns_only:
+        out += [
             Violation(
                 field=where,
-                rule="sensitive-host-path",
-                message=f"host path {shown} is or contains a sensitive host path",
+                rule="foreign-network",
+                message=f"network {name!r} is not one this key owns",
             )
+            for where, name in network_refs(spec)
+            if ctx.network_owners.get(name) != principal.key_id
         ]
-    return []
+    return out
 
 
 def _namespace_violations(spec: ContainerSpec) -> list[Violation]:
@@ -245,25 +312,37 @@ def _capability_violations(
 
 
 def _security_opt_violations(spec: ContainerSpec) -> list[Violation]:
+    # An allowlist: the engine's default profiles and no-new-privileges, nothing else.
     out = []
     for entry in spec.security_opt:
-        key, value = _security_opt(entry)
-        if key in ("seccomp", "apparmor", "systempaths") and value.lower() == "unconfined":
+        reason = confinement.refusal(entry)
+        if reason is not None:
+            out.append(Violation(field="security_opt", rule="security-opt", message=reason))
+    return out
+
+
+def _ulimit_violations(spec: ContainerSpec, restricted: bool) -> list[Violation]:
+    out = []
+    for i, limit in enumerate(spec.ulimits):
+        name = limit.name.strip().lower()
+        where = f"ulimits[{i}]"
+        if name in FORBIDDEN_ULIMITS or name not in KNOWN_ULIMITS:
             out.append(
                 Violation(
-                    field="security_opt",
-                    rule=f"{key}-unconfined",
-                    message=f"{entry!r} lifts a confinement",
+                    field=where, rule="ulimits", message=f"ulimit {limit.name!r} is not allowed"
                 )
             )
-        elif key == "label" and value.lower() == "disable":
-            out.append(
-                Violation(
-                    field="security_opt",
-                    rule="selinux-disabled",
-                    message=f"{entry!r} disables SELinux labelling",
+            continue
+        bound = RESTRICTED_ULIMIT_BOUNDS.get(name)
+        if restricted and bound is not None:
+            if not (0 <= limit.soft <= bound and 0 <= limit.hard <= bound):
+                out.append(
+                    Violation(
+                        field=where,
+                        rule="ulimits",
+                        message=f"ulimit {name} must stay between 0 and {bound}",
+                    )
                 )
-            )
     return out
 
 
@@ -284,6 +363,7 @@ def _baseline(spec: ContainerSpec, principal: Principal, ctx: PolicyContext) -> 
             Violation(field="devices", rule="host-devices", message="host devices are not allowed")
         )
     out += _security_opt_violations(spec)
+    out += _ulimit_violations(spec, principal.profile == "restricted")
     for key in spec.sysctls:
         if key.strip().replace("/", ".").lower() not in SAFE_SYSCTLS:
             out.append(
@@ -314,34 +394,18 @@ def _baseline(spec: ContainerSpec, principal: Principal, ctx: PolicyContext) -> 
     return out
 
 
-def _is_root(user: str | None) -> bool:
-    if not user or not user.strip():
-        return True
-    name = user.split(":", 1)[0].strip()
-    return name.lower() == "root" or (name.isdigit() and int(name) == 0) or name == ""
-
-
 def _restricted(spec: ContainerSpec) -> list[Violation]:
     out: list[Violation] = []
-    if _is_root(spec.user):
+    if not is_verified_non_root(spec.user):
         out.append(
-            Violation(
-                field="user",
-                rule="run-as-non-root",
-                message="set user to a non-root uid, e.g. '1000'",
-            )
+            Violation(field="user", rule="run-as-non-root", message=non_root_message(spec.user))
         )
     if "ALL" not in {_cap(c) for c in spec.cap_drop}:
         out.append(
             Violation(field="cap_drop", rule="capabilities", message="cap_drop must include ALL")
         )
     out += _capability_violations(spec, RESTRICTED_CAPABILITIES, "capabilities")
-    no_new_privileges = False
-    for entry in spec.security_opt:
-        key, value = _security_opt(entry)
-        if key == "no-new-privileges":
-            no_new_privileges = value.lower() in ("", "true", "1")
-    if not no_new_privileges:
+    if not confinement.no_new_privileges(spec.security_opt):
         out.append(
             Violation(
                 field="security_opt",
@@ -349,13 +413,7 @@ def _restricted(spec: ContainerSpec) -> list[Violation]:
                 message="add 'no-new-privileges' to security_opt",
             )
         )
-    limits = spec.resources or Resources()
-    required: tuple[tuple[str, float | None], ...] = (
-        ("memory", limits.memory),
-        ("cpus", limits.cpus),
-        ("pids_limit", limits.pids_limit),
-    )
-    for limit, amount in required:
+    for limit, amount, _ in _limits(spec):
         if amount is None or amount <= 0:
             out.append(
                 Violation(
@@ -369,14 +427,7 @@ def _restricted(spec: ContainerSpec) -> list[Violation]:
 
 def _ceiling_violations(spec: ContainerSpec, principal: Principal) -> list[Violation]:
     out = []
-    limits = spec.resources or Resources()
-    ceilings = principal.limits
-    checks = (
-        ("memory", limits.memory, ceilings.memory),
-        ("cpus", limits.cpus, ceilings.cpus),
-        ("pids_limit", limits.pids_limit, ceilings.pids),
-    )
-    for name, value, ceiling in checks:
+    for name, value, ceiling in _limits(spec, principal.limits):
         if ceiling is not None and (value is None or value <= 0 or value > ceiling):
             out.append(
                 Violation(
@@ -413,6 +464,7 @@ def evaluate(spec: ContainerSpec, principal: Principal, ctx: PolicyContext) -> l
         out += _restricted(spec)
     for where, source in bind_sources(spec):
         out += _host_path_violations(where, source, principal, ctx)
+    out += _reference_violations(spec, principal, ctx)
     out += _ownership_violations(spec, principal, ctx)
     out += _ceiling_violations(spec, principal)
     return out
@@ -423,22 +475,30 @@ def with_default_limits(
 ) -> ContainerSpec:
     """Fill unset limits: the server defaults under ``restricted``, the key's ceilings otherwise."""
     limits = spec.resources or Resources()
-    ceilings = principal.limits
+    defaults = {"memory": memory, "cpus": cpus, "pids_limit": pids}
     restricted = principal.profile == "restricted"
     filled = {
-        "memory": limits.memory
-        if limits.memory is not None
-        else _smallest(memory if restricted else None, ceilings.memory),
-        "cpus": limits.cpus
-        if limits.cpus is not None
-        else _smallest(cpus if restricted else None, ceilings.cpus),
-        "pids_limit": limits.pids_limit
-        if limits.pids_limit is not None
-        else _smallest(pids if restricted else None, ceilings.pids),
+        name: value
+        if value is not None
+        else _smallest(defaults[name] if restricted else None, ceiling)
+        for name, value, ceiling in _limits(spec, principal.limits)
     }
     if all(filled[k] == getattr(limits, k) for k in filled):
         return spec
     return spec.model_copy(update={"resources": limits.model_copy(update=filled)})
+
+
+def _limits(
+    spec: ContainerSpec, ceilings: Limits | None = None
+) -> list[tuple[str, float | None, float | None]]:
+    """(field, the spec's limit, the key's ceiling) for memory, cpus and pids."""
+    limits = spec.resources or Resources()
+    ceilings = ceilings or Limits()
+    return [
+        ("memory", limits.memory, ceilings.memory),
+        ("cpus", limits.cpus, ceilings.cpus),
+        ("pids_limit", limits.pids_limit, ceilings.pids),
+    ]
 
 
 def _smallest(default: float | None, ceiling: float | None) -> Any:
@@ -446,8 +506,19 @@ def _smallest(default: float | None, ceiling: float | None) -> Any:
     return min(values) if values else None
 
 
-def exec_violations(principal: Principal, *, privileged: bool, user: str | None) -> list[Violation]:
-    """The exec policy: no privileged exec below the ``privileged`` profile."""
+def exec_violations(
+    principal: Principal,
+    *,
+    privileged: bool,
+    user: str | None,
+    container: Mapping[str, Any] | None = None,
+) -> list[Violation]:
+    """The exec policy: no privileged exec below ``privileged``, never root under ``restricted``.
+
+    ``container`` is the target's inspect document: an omitted ``user`` runs as the container's
+    ``Config.User``, and a key may not exec into a container its own profile would refuse
+    (an operator's shell in an admin's privileged container is root on the host).
+    """
     out = []
     if privileged and principal.profile != "privileged":
         out.append(
@@ -455,20 +526,98 @@ def exec_violations(principal: Principal, *, privileged: bool, user: str | None)
                 field="privileged", rule="privileged-exec", message="privileged exec is not allowed"
             )
         )
-    if principal.profile == "restricted" and user is not None and _is_root(user):
-        out.append(
-            Violation(
-                field="user", rule="run-as-non-root", message="restricted keys may not exec as root"
+    if principal.profile == "restricted":
+        effective = user
+        if user is None and container is not None:
+            effective = (container.get("Config") or {}).get("User") or None
+        if not is_verified_non_root(effective):
+            out.append(
+                Violation(
+                    field="user",
+                    rule="run-as-non-root",
+                    message="restricted keys may not exec as root: " + non_root_message(effective),
+                )
             )
-        )
+    if container is not None:
+        out += container_beyond_profile(container, principal)
     return out
+
+
+def container_beyond_profile(doc: Mapping[str, Any], principal: Principal) -> list[Violation]:
+    """What makes an existing container (inspect document) more than the key's profile allows.
+
+    Exec and file uploads run with the container's powers, so a key may use them only on
+    containers its profile could have created (privileged, host namespaces, added
+    capabilities, devices, lifted confinement).
+    """
+    if principal.profile == "privileged":
+        return []
+    host = doc.get("HostConfig") or {}
+    reasons = []
+    if host.get("Privileged"):
+        reasons.append("it is privileged")
+    for key in ("NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode"):
+        if str(host.get(key) or "") == "host":
+            reasons.append(f"it shares the host's namespace ({key})")
+    extra = [c for c in host.get("CapAdd") or [] if _cap(c) not in BASELINE_CAPABILITIES]
+    if extra:
+        reasons.append(f"it has capabilities {', '.join(extra)}")
+    if host.get("Devices"):
+        reasons.append("it has host devices")
+    lifted = [e for e in host.get("SecurityOpt") or [] if confinement.refusal(e)]
+    if lifted:
+        reasons.append(f"its security options {lifted} lift confinement")
+    return (
+        [
+            Violation(
+                field="container",
+                rule="container-beyond-profile",
+                message=f"this key's profile ({principal.profile}) may not act inside this "
+                "container: " + "; ".join(reasons),
+            )
+        ]
+        if reasons
+        else []
+    )
 
 
 def volume_violations(
     driver: str | None, driver_opts: Mapping[str, str], principal: Principal, ctx: PolicyContext
 ) -> list[Violation]:
-    """The policy for ``POST /v1/volumes``: a bind-style local volume is a bind mount."""
-    device = bind_volume_device(driver, driver_opts)
-    if device is None:
+    """The policy for ``POST /v1/volumes``: a volume that reaches the host is a host path."""
+    return _volume_option_violations("driver_opts", driver, driver_opts, principal, ctx)
+
+
+# ps options a non-admin may pass to ``top``: none prints environments (BSD ``e``, ``-o env``).
+SAFE_PS_ARGS = frozenset({"-ef", "-e", "-f", "-A", "aux", "-aux", "auxww", "-efww", "-o pid,comm"})
+
+
+def top_violations(principal: Principal, ps_args: str | None) -> list[Violation]:
+    """``top?ps_args=auxeww`` prints every process's environment: a fixed safe set below admin."""
+    if ps_args is None or principal.role >= Role.admin:
         return []
-    return _host_path_violations("driver_opts.device", device, principal, ctx)
+    if " ".join(ps_args.split()) in SAFE_PS_ARGS:
+        return []
+    return [
+        Violation(
+            field="ps_args",
+            rule="ps-args",
+            message=f"ps_args {ps_args!r} is not allowed; use one of "
+            + ", ".join(repr(a) for a in sorted(SAFE_PS_ARGS)),
+        )
+    ]
+
+
+def build_violations(principal: Principal, networkmode: str | None) -> list[Violation]:
+    """An image build's RUN steps are containers too: no host network below ``privileged``."""
+    if principal.profile == "privileged" or not networkmode:
+        return []
+    if networkmode.strip().lower() == "host":
+        return [
+            Violation(
+                field="networkmode",
+                rule="host-namespaces",
+                message="a build with networkmode 'host' shares the host's network",
+            )
+        ]
+    return []

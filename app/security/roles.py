@@ -35,6 +35,14 @@ RULES: tuple[Rule, ...] = (
     rule("*", "/v1/volumes*", ADMIN),
     rule("*", "/v1/networks*", ADMIN),
     rule("*", "/v1/*/prune", ADMIN),
+    # Swarm: nodes are the cluster's machines, an admin's; services as containers are.
+    rule("*", "/v1/nodes*", ADMIN),
+    rule("GET,HEAD", "/v1/services/{ref}/logs", OPER),
+    rule("POST", "/v1/services", OPER),
+    rule("POST", "/v1/services/{ref}/*", OPER),
+    rule("PATCH,DELETE", "/v1/services/{ref}", OPER),
+    rule("POST", "/v1/secrets", OPER),
+    rule("POST", "/v1/configs", OPER),
     # What can carry secrets out of a container is an operator's: logs, files, exec output.
     rule("GET,HEAD", "/v1/containers/{ref}/logs", OPER),
     rule("GET,HEAD", "/v1/containers/{ref}/archive", OPER),
@@ -45,6 +53,8 @@ RULES: tuple[Rule, ...] = (
     rule("POST", "/v1/containers/{ref}/*", OPER),
     rule("PUT", "/v1/containers/{ref}/archive", OPER),
     rule("DELETE", "/v1/containers/{ref}", OPER),
+    # A stream ticket carries no more than the key that asks for it.
+    rule("POST", "/v1/tickets", VIEW),
     # Every other read.
     rule("GET,HEAD", "/v1/*", VIEW),
 )

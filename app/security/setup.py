@@ -13,12 +13,15 @@ from app.problems import PROBLEM_MEDIA_TYPE
 from app.security.audit import AuditLog
 from app.security.keys import KeyStore, ensure_first_key
 from app.security.middleware import PROTECTED_PREFIX, SecurityMiddleware
+from app.security.sessions import SessionStore
+from app.security.tickets import QUERY_NAME, STREAM_ROUTES, TicketStore
 from app.settings import Settings
 from app.streams.tickets import StreamLimiter
 
 log = logging.getLogger(__name__)
 
 SCHEME = "apiKey"
+TICKET_SCHEME = "streamTicket"
 _AUTH_RESPONSES = {
     "401": "Missing, unknown, expired or revoked API key",
     "403": "The key's role or policy does not allow this",
@@ -33,17 +36,30 @@ class SecurityParts:
     keys: KeyStore
     audit: AuditLog
     key_streams: StreamLimiter
+    # Browser credentials (a ``?ticket=``, the dashboard's cookie): asked when no header came.
+    tickets: TicketStore
+    sessions: SessionStore
 
 
 def install_security(app: FastAPI, settings: Settings) -> SecurityParts:
     """Keys, audit and stream limits (``app.state.security``); the gate in front of /v1."""
+    keys = KeyStore(settings.keys_file)
     parts = SecurityParts(
-        keys=KeyStore(settings.keys_file),
+        keys=keys,
         audit=AuditLog(settings.audit_file, queue_size=settings.audit_queue_size),
         key_streams=StreamLimiter(settings.max_streams_per_key),
+        tickets=TicketStore(keys, settings.ticket_ttl_seconds),
+        sessions=SessionStore(keys, settings.session_ttl_seconds),
     )
     app.state.security = parts
-    app.add_middleware(SecurityMiddleware, keys=parts.keys, audit=parts.audit, settings=settings)
+    app.add_middleware(
+        SecurityMiddleware,
+        keys=parts.keys,
+        audit=parts.audit,
+        settings=settings,
+        tickets=parts.tickets,
+        sessions=parts.sessions,
+    )
     return parts
 
 
@@ -77,12 +93,20 @@ def document_security(spec: dict[str, Any]) -> None:
         "scheme": "bearer",
         "description": "An API key from `python -m app keys create` (or the first-start key).",
     }
+    components["securitySchemes"][TICKET_SCHEME] = {
+        "type": "apiKey",
+        "in": "query",
+        "name": QUERY_NAME,
+        "description": "A ticket from POST /v1/tickets: GET streams (as SSE) and WebSockets only.",
+    }
     problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, operations in spec.get("paths", {}).items():
         if not path.startswith(PROTECTED_PREFIX + "/") and path != PROTECTED_PREFIX:
             continue
-        for operation in operations.values():
+        for method, operation in operations.items():
             operation["security"] = [{SCHEME: []}]
+            if method == "get" and path in STREAM_ROUTES:
+                operation["security"].append({TICKET_SCHEME: []})
             responses = operation.setdefault("responses", {})
             for status, description in _AUTH_RESPONSES.items():
                 responses.setdefault(status, {"description": description, "content": problem})

@@ -10,6 +10,8 @@ from typing import Any
 
 from app.engine import EngineClient, EngineStream
 from app.problems import PayloadTooLarge, Problem
+from app.security.guard import admit_upload
+from app.security.principal import Principal
 
 STAT_HEADER = "X-Docker-Container-Path-Stat"
 
@@ -57,5 +59,10 @@ def check_upload_length(content_length: str | None, limit: int) -> int:
     return length
 
 
-async def upload(engine: EngineClient, ref: str, path: str, chunks: AsyncIterator[bytes]) -> None:
+async def upload(
+    engine: EngineClient, caller: Principal, ref: str, path: str, chunks: AsyncIterator[bytes]
+) -> None:
+    """Extract a tar into the container; files dropped into a container run with its powers,
+    so not into one beyond the caller's profile (issue 11: 403 ``container-beyond-profile``)."""
+    await admit_upload(engine, ref, caller)
     await engine.containers.put_archive(ref, path, chunks)

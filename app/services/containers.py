@@ -2,7 +2,8 @@
 
 The caller's scope is applied here: a scope-own key lists and prunes only its own containers,
 every container created carries its creator's owner label, and views hide what the caller's
-role may not see. (Single-container calls get a reference the ``Owned*`` dependency checked.)
+role may not see, and ``top``'s ps options are a safe set below admin (issue 11). (Single-container
+calls get a reference the ``Owned*`` dependency checked.)
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from app.schemas.containers import (
     WaitResult,
 )
 from app.security.audit import note_target
-from app.security.guard import admit_container
+from app.security.guard import admit_container, refuse
 from app.security.ownership import scoped_labels
+from app.security.policy import top_violations
 from app.security.principal import Principal
 from app.security.redact import container_for
 from app.services.coalesce import Coalescer
@@ -209,7 +211,9 @@ async def wait(
     return WaitResult(status_code=int(result.get("StatusCode", 0)), error=error)
 
 
-async def top(engine: EngineClient, ref: str, ps_args: str | None) -> TopResult:
+async def top(engine: EngineClient, caller: Principal, ref: str, ps_args: str | None) -> TopResult:
+    """The container's processes; below admin only ps options that print no environment."""
+    refuse(top_violations(caller, ps_args), "these ps_args")
     result = await engine.containers.top(ref, ps_args)
     return TopResult(titles=result.get("Titles") or [], processes=result.get("Processes") or [])
 

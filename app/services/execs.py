@@ -8,20 +8,23 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
-from contextlib import aclosing
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from app.engine import EngineClient
 from app.engine.frames import Stream, read_frames
+from app.schemas.inputs import input_bytes
 from app.schemas.streams import ExecInfo, ExecResult, ExecSpec
 from app.security.guard import admit_exec
 from app.security.ownership import resolve_owned
 from app.security.principal import Principal
+from app.services import job_input
 from app.services.container_config import environment_list
 from app.services.run import CollectedOutput
 from app.streams import sse
 
+Frames = job_input.Frames
 _NAMES = {Stream.STDOUT: b"stdout", Stream.STDERR: b"stderr"}
 # After a kill, how long the engine may take to notice the process is gone.
 _EXIT_WAIT_SECONDS = 5.0
@@ -35,11 +38,14 @@ class PreparedExec:
     tty: bool
     timeout: float
     limit: int
+    stdin: bytes | None = None  # issue 14: written, then closed
 
 
 def create_body(spec: ExecSpec) -> dict[str, Any]:
+    # Issue 14: stdin (written then closed, or an interactive session's) needs AttachStdin.
+    takes_input = spec.interactive or spec.stdin is not None
     body: dict[str, Any] = {
-        "AttachStdin": False,
+        "AttachStdin": takes_input,
         "AttachStdout": not spec.detach,
         "AttachStderr": not spec.detach,
         "Tty": spec.tty,
@@ -52,6 +58,8 @@ def create_body(spec: ExecSpec) -> dict[str, Any]:
         body["WorkingDir"] = spec.working_dir
     if spec.user is not None:
         body["User"] = spec.user
+    if takes_input:
+        body["DetachKeys"] = job_input.DETACH_KEYS
     return body
 
 
@@ -66,13 +74,14 @@ async def prepare(
 ) -> PreparedExec:
     """Admit and create the exec: a refused one is a 403, no such container a 404, a stopped
     one a 409, all before anything runs."""
-    admit_exec(caller, privileged=spec.privileged, user=spec.user)
+    await admit_exec(engine, ref, caller, privileged=spec.privileged, user=spec.user)
     exec_id = await engine.execs.create(ref, create_body(spec))
     limit = max_output_bytes
     if spec.max_output_bytes is not None:
         limit = min(spec.max_output_bytes, max_output_bytes)
     timeout = spec.timeout if spec.timeout is not None else default_timeout
-    return PreparedExec(exec_id=exec_id, tty=spec.tty, timeout=timeout, limit=limit)
+    stdin = input_bytes(spec.stdin) if spec.stdin is not None else None
+    return PreparedExec(exec_id=exec_id, tty=spec.tty, timeout=timeout, limit=limit, stdin=stdin)
 
 
 async def start_detached(engine: EngineClient, prepared: PreparedExec) -> None:
@@ -129,8 +138,9 @@ async def kill(engine: EngineClient, exec_id: str) -> bool:
     return killed
 
 
-async def _exit_code(engine: EngineClient, exec_id: str) -> int | None:
-    """The exit code once the engine has noticed the process ended (None if it did not)."""
+async def exit_code(engine: EngineClient, exec_id: str) -> int | None:
+    """The exit code once the engine has noticed the process ended (None if it does not
+    within 5 s)."""
     deadline = time.monotonic() + _EXIT_WAIT_SECONDS
     while True:
         info = await engine.execs.inspect(exec_id)
@@ -143,27 +153,42 @@ async def _exit_code(engine: EngineClient, exec_id: str) -> int | None:
         await asyncio.sleep(0.005)
 
 
+@asynccontextmanager
+async def _output(engine: EngineClient, prepared: PreparedExec) -> AsyncIterator[Frames]:
+    """Start attached: the output frames; the engine connection closes with the block."""
+    if prepared.stdin is not None:  # issue 14: a hijacked connection that carries stdin too
+        async with job_input.exec_output(
+            engine, prepared.exec_id, tty=prepared.tty, stdin=prepared.stdin
+        ) as frames:
+            yield frames
+        return
+    response = await engine.execs.open_start(prepared.exec_id, tty=prepared.tty)
+    try:
+        async with aclosing(read_frames(response, tty=prepared.tty)) as frames:
+            yield frames
+    finally:
+        response.close()
+
+
 async def run_to_completion(engine: EngineClient, prepared: PreparedExec) -> ExecResult:
     """Start attached, collect stdout and stderr apart, stop the process at its timeout."""
     started = time.monotonic()
     output = CollectedOutput(limit=prepared.limit)
     timed_out = False
-    response = await engine.execs.open_start(prepared.exec_id, tty=prepared.tty)
-    try:
-        async with asyncio.timeout(prepared.timeout):
-            async for stream, data in read_frames(response, tty=prepared.tty):
-                # Past the limit the rest is read and dropped, so the process is never
-                # blocked on a full pipe and its exit code is still known.
-                output.add(stream, data)
-    except TimeoutError:
-        timed_out = True
-        await kill(engine, prepared.exec_id)
-    finally:
-        response.close()
+    async with _output(engine, prepared) as frames:
+        try:
+            async with asyncio.timeout(prepared.timeout):
+                async for stream, data in frames:
+                    # Past the limit the rest is read and dropped, so the process is never
+                    # blocked on a full pipe and its exit code is still known.
+                    output.add(stream, data)
+        except TimeoutError:
+            timed_out = True
+            await kill(engine, prepared.exec_id)
     duration_ms = round((time.monotonic() - started) * 1000)
     return ExecResult(
         exec_id=prepared.exec_id,
-        exit_code=await _exit_code(engine, prepared.exec_id),
+        exit_code=await exit_code(engine, prepared.exec_id),
         stdout=output.stdout.decode("utf-8", errors="replace"),
         stderr=output.stderr.decode("utf-8", errors="replace"),
         duration_ms=duration_ms,
@@ -181,25 +206,21 @@ def frame_event(stream: Stream, data: bytes) -> bytes:
 async def sse_events(engine: EngineClient, prepared: PreparedExec) -> AsyncIterator[bytes]:
     """Output as ``stdout``/``stderr`` events, then ``end`` with the exit code."""
     deadline = asyncio.get_running_loop().time() + prepared.timeout
-    response = await engine.execs.open_start(prepared.exec_id, tty=prepared.tty)
     reason = "exited"
-    try:
-        async with aclosing(read_frames(response, tty=prepared.tty)) as frames:
-            while True:
-                try:
-                    # The timeout wraps only the read, never a yield.
-                    async with asyncio.timeout_at(deadline):
-                        stream, data = await anext(frames)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError:
-                    reason = "timeout"
-                    await kill(engine, prepared.exec_id)
-                    break
-                yield frame_event(stream, data)
-    finally:
-        response.close()
-    yield sse.end_event(reason, await _exit_code(engine, prepared.exec_id))
+    async with _output(engine, prepared) as frames:
+        while True:
+            try:
+                # The timeout wraps only the read, never a yield.
+                async with asyncio.timeout_at(deadline):
+                    stream, data = await anext(frames)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                reason = "timeout"
+                await kill(engine, prepared.exec_id)
+                break
+            yield frame_event(stream, data)
+    yield sse.end_event(reason, await exit_code(engine, prepared.exec_id))
 
 
 async def info(engine: EngineClient, caller: Principal, exec_id: str) -> ExecInfo:

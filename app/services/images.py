@@ -23,6 +23,9 @@ from app.schemas.images import (
     PushSpec,
     TagSpec,
 )
+from app.security.guard import refuse
+from app.security.policy import build_violations
+from app.security.principal import Principal
 from app.services.image_views import image_view, summary_view
 from app.services.progress import Operation, Progress
 from app.services.registry_auth import auth_headers, build_headers
@@ -195,11 +198,17 @@ def check_context_length(content_length: str | None, limit: int) -> None:
 
 async def open_build(
     engine: EngineClient,
+    caller: Principal,
     context: AsyncIterator[bytes],
     options: BuildOptions,
     settings: Settings,
 ) -> Transfer:
-    """Stream a tar context to the engine (never buffered whole) and open the build output."""
+    """Stream a tar context to the engine (never buffered whole) and open the build output.
+
+    A build's RUN steps are containers too: ``networkmode=host`` needs the ``privileged``
+    profile (issue 11), refused before a byte of the context is read.
+    """
+    refuse(build_violations(caller, options.networkmode), "this build")
     body = _LimitedBody(context, settings.max_build_context_bytes)
     try:
         response = await engine.images.open_build(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
-from app.engine import EngineClient, is_status
+from app.engine import EngineClient, EngineStream, is_status
 from app.engine.frames import FrameParser, Stream
 from app.services.log_lines import (
     TS_WIDTH,
@@ -80,17 +80,23 @@ async def batches(
 ) -> AsyncGenerator[Batch]:
     """(stream, timestamped message) batches, one per large read; owns the engine stream."""
     async with await engine.containers.open_logs(target.id, params) as response:
-        if target.tty:
-            lines = TtyLines()
-            async for chunk in response.chunks():
-                yield [(Stream.STDOUT, line) for line in lines.feed(chunk)]
-            yield [(Stream.STDOUT, line) for line in lines.flush()]
-            return
-        parser = FrameParser()
+        async for batch in read_batches(response, tty=target.tty):
+            yield batch
+
+
+async def read_batches(response: EngineStream, *, tty: bool) -> AsyncGenerator[Batch]:
+    """The batches of an open log stream (a container's or a service's); a TTY one is stdout."""
+    if tty:
+        lines = TtyLines()
         async for chunk in response.chunks():
-            frames = parser.feed(chunk)
-            if frames:
-                yield frames
+            yield [(Stream.STDOUT, line) for line in lines.feed(chunk)]
+        yield [(Stream.STDOUT, line) for line in lines.flush()]
+        return
+    parser = FrameParser()
+    async for chunk in response.chunks():
+        frames = parser.feed(chunk)
+        if frames:
+            yield frames
 
 
 async def fully_delivered(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from app.schemas.containers import RunResult, RunSpec
 from app.security.audit import note_target
 from app.security.guard import admit_container
 from app.security.principal import Principal
+from app.services import job_input
 from app.services.container_config import create_body
 from app.services.containers import remove_quietly
 from app.services.log_lines import LineIds, Skipper
@@ -75,19 +75,49 @@ async def admit(
     return await admit_container(engine, spec, caller, settings)
 
 
-async def start_job(engine: EngineClient, spec: RunSpec, *, default_host_ip: str) -> str:
-    """Create and start the job's container; a job that fails to start leaves nothing."""
+async def create_job(engine: EngineClient, spec: RunSpec, *, default_host_ip: str) -> str:
+    """Create the job's container, its files in place; a job that fails here leaves nothing."""
     body = create_body(spec, default_host_ip=default_host_ip)
     # We remove the container ourselves, after reading its output.
     body["HostConfig"]["AutoRemove"] = False
+    if spec.stdin is not None:
+        job_input.open_stdin(body)  # issue 14: stdin goes in over an attach
     container_id = await engine.containers.create(body, spec.name)
+    try:
+        await job_input.place_files(engine, container_id, spec)  # issue 14: before the start
+    except BaseException:
+        await shielded(remove_quietly(engine, container_id))
+        raise
+    return container_id
+
+
+async def start_or_discard(engine: EngineClient, container_id: str) -> None:
     try:
         await engine.containers.start(container_id)
     except BaseException:
         # A job that never started is not worth keeping, whatever ``remove`` says.
         await shielded(remove_quietly(engine, container_id))
         raise
+
+
+async def start_job(engine: EngineClient, spec: RunSpec, *, default_host_ip: str) -> str:
+    """Create and start the job's container; a job that fails to start leaves nothing."""
+    container_id = await create_job(engine, spec, default_host_ip=default_host_ip)
+    await start_or_discard(engine, container_id)
     return container_id
+
+
+async def _wait_or_kill(engine: EngineClient, container_id: str, deadline: float) -> bool:
+    """Wait for the job to end by ``deadline`` (loop time); True when it had to be killed."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            await engine.containers.wait(container_id, "not-running")
+        return False
+    except TimeoutError:
+        await _kill_if_running(engine, container_id)
+        async with asyncio.timeout(_KILL_GRACE_SECONDS):
+            await engine.containers.wait(container_id, "not-running")
+        return True
 
 
 async def run(
@@ -99,21 +129,29 @@ async def run(
     if spec.max_output_bytes is not None:
         limit = min(spec.max_output_bytes, limit)
     timeout = spec.timeout if spec.timeout is not None else settings.run_default_timeout
-    container_id = await start_job(engine, spec, default_host_ip=settings.publish_host_ip)
-    started = time.monotonic()
+    container_id = await create_job(engine, spec, default_host_ip=settings.publish_host_ip)
+    loop = asyncio.get_running_loop()
     try:
-        timed_out = False
-        try:
-            async with asyncio.timeout(timeout):
-                await engine.containers.wait(container_id, "not-running")
-        except TimeoutError:
-            timed_out = True
-            await _kill_if_running(engine, container_id)
-            async with asyncio.timeout(_KILL_GRACE_SECONDS):
-                await engine.containers.wait(container_id, "not-running")
-        duration_ms = round((time.monotonic() - started) * 1000)
+        output: CollectedOutput | None = None
+        if spec.stdin is None:
+            await start_or_discard(engine, container_id)
+            deadline = loop.time() + timeout  # the timeout counts from the start, as it did
+        else:
+            # Issue 14: the attach that carries stdin brings the output too (no logs call).
+            output = CollectedOutput(limit=limit)
+            deadline = await job_input.collect_attached(
+                engine,
+                container_id,
+                spec,
+                output=output,
+                seconds=timeout,
+                start=lambda: start_or_discard(engine, container_id),
+            )
+        timed_out = await _wait_or_kill(engine, container_id, deadline)
+        duration_ms = round((loop.time() - (deadline - timeout)) * 1000)
         state = (await engine.containers.inspect(container_id)).get("State") or {}
-        output = await collect_logs(engine, container_id, tty=spec.tty, limit=limit)
+        if output is None:
+            output = await collect_logs(engine, container_id, tty=spec.tty, limit=limit)
     finally:
         if spec.remove:
             await shielded(remove_quietly(engine, container_id))
@@ -152,7 +190,11 @@ async def sse_events(
     params = {"follow": True, "stdout": True, "stderr": True, "timestamps": True}
     ids, skipper = LineIds(), Skipper(None)
     try:
-        async with aclosing(batches(engine, target, params)) as output:
+        # Issue 14: stdin is written while the output streams.
+        async with (
+            job_input.feeding_container(engine, container_id, spec),
+            aclosing(batches(engine, target, params)) as output,
+        ):
             while True:
                 try:
                     # The timeout wraps only the read, never a yield.

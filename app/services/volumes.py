@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine import EngineClient
+from app.problems import Conflict
 from app.schemas.common import engine_time
 from app.schemas.volumes import Volume, VolumePruneResult, VolumeSpec
-from app.security.guard import admit_volume
-from app.security.ownership import owner_labels, reject_reserved_labels, scoped_labels
+from app.security.guard import admit_volume_on_engine
+from app.security.ownership import (
+    OWNER_LABEL,
+    owner_labels,
+    reject_reserved_labels,
+    scoped_labels,
+)
 from app.security.principal import Principal
 from app.settings import Settings
 
@@ -49,11 +55,17 @@ async def list_volumes(
 async def create(
     engine: EngineClient, caller: Principal, spec: VolumeSpec, settings: Settings
 ) -> Volume:
-    """Create a volume owned by the caller; a bind-style one passes the policy as a bind would."""
+    """Create a volume owned by the caller; one that reaches the host passes the policy as a
+    bind mount would (the engine's data-root included among the never-bindable paths)."""
     reject_reserved_labels(spec.labels)
-    admit_volume(spec.driver, spec.driver_opts, caller, settings)
+    await admit_volume_on_engine(engine, spec.driver, spec.driver_opts, caller, settings)
     body = create_body(spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}}))
-    return volume_view(await engine.volumes.create(body))
+    made = volume_view(await engine.volumes.create(body))
+    # Issue 11: the engine answers an existing name with that volume; a scope-own key must not
+    # get someone else's that way (nor learn more than that the name is taken).
+    if caller.owns_only and made.labels.get(OWNER_LABEL) != caller.key_id:
+        raise Conflict(f"the volume name {spec.name!r} is taken")
+    return made
 
 
 async def inspect(engine: EngineClient, name: str) -> Volume:

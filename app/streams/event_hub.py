@@ -1,7 +1,7 @@
 """The event hub: one engine event stream, fanned out to every /v1/events client.
 
-aiodocker's subscriber queues are unbounded and its filters apply to the first subscriber only,
-so the hub reads the engine's ``/events`` itself and offers each event to a bounded
+The client library's own subscriber queues are unbounded and its filters apply to the first
+subscriber only, so the hub reads the engine's ``/events`` itself and offers each event to a bounded
 :class:`~app.streams.hub.FanOut` (a reader too slow for its buffer is cut off; see there). The
 upstream is reopened after a failure, with the configured backoff, from ``since`` = the last
 event seen, so an engine hiccup loses nothing.

@@ -60,6 +60,11 @@ class Subscription(Generic[T]):
             )
         return value
 
+    def drain(self) -> None:
+        """Drop the values waiting (for a reader that only needs to know that some came)."""
+        while not self.overflowed and not self._queue.empty():
+            self._queue.get_nowait()
+
     def close(self) -> None:
         self._hub._subscriptions.discard(self)
 

@@ -40,6 +40,11 @@ class StreamLimiter:
             if self._open[key_id] <= 0:
                 del self._open[key_id]
 
+    def open_streams(self, key_id: str) -> int:
+        """How many slots ``key_id`` holds now."""
+        with self._lock:
+            return self._open[key_id]
+
 
 class StreamTicket:
     """One held stream slot; ``release`` is idempotent so every exit path may call it."""

@@ -1,0 +1,278 @@
+"""A real headless Chromium against a real server and engine: the dashboard, another origin, /docs.
+
+Every page runs offline: a request to anything but 127.0.0.1 is refused and fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+
+import aiodocker
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from app.main import create_app
+from app.security.keys import KeyStore
+from app.security.sessions import COOKIE_NAME
+from app.settings import Settings
+from tests.browser import DroppingProxy, chromium, offline_context, static_site
+from tests.support import LiveServer, create_running, unique_name
+
+pytestmark = pytest.mark.anyio
+SECONDS = 1000  # Playwright counts milliseconds
+NUMBERED = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo n$i; sleep 0.1; done"]
+
+# The page another team serves from its own origin: a ticket with its key, then EventSource.
+OTHER_ORIGIN_PAGE = """<!doctype html><meta charset="utf-8"><title>other origin</title>
+<script>
+window.lines = []; window.opens = 0; window.state = "new";
+window.follow = async (api, key, container) => {
+  const answer = await fetch(api + "/v1/tickets", {
+    method: "POST", headers: {Authorization: "Bearer " + key}});
+  const {ticket} = await answer.json();
+  window.ticket = ticket;
+  const url = api + "/v1/containers/" + container + "/logs?follow=true&tail=all&ticket="
+    + encodeURIComponent(ticket);
+  const source = new EventSource(url);
+  source.onopen = () => { window.opens += 1; window.state = "open"; };
+  source.onerror = () => {
+    window.state = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting"; };
+  source.addEventListener("stdout", (e) => window.lines.push(e.data));
+  return answer.headers.get("X-Request-ID");
+};
+window.tryJson = async (api) => (await fetch(
+  api + "/v1/containers?ticket=" + encodeURIComponent(window.ticket))).status;
+window.tryChange = async (api, container) => (await fetch(
+  api + "/v1/containers/" + container + "/stop?ticket=" + encodeURIComponent(window.ticket),
+  {method: "POST"})).status;
+</script>"""
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    outside: list[str] = []
+    async with offline_context(browser, outside) as made:
+        yield made
+    assert outside == [], f"the page tried to reach another host: {outside}"
+
+
+async def sign_in(page: Page, server: LiveServer, token: str) -> None:
+    await page.goto(f"{server.url}/ui/")
+    await page.fill("#key", token)
+    await page.click("#sign-in button[type=submit]")
+    await expect(page.locator("#containers")).to_be_visible()
+
+
+async def running(docker: aiodocker.Docker, container: str) -> bool:
+    return bool((await (await docker.containers.get(container)).show())["State"]["Running"])
+
+
+# ---------------------------------------------------------------------------- the dashboard
+
+
+async def test_dashboard_shows_a_new_container_its_live_logs_and_stops_it(
+    server: LiveServer,
+    context: BrowserContext,
+    keys: KeyStore,
+    api: httpx.AsyncClient,
+    docker: aiodocker.Docker,
+) -> None:
+    key, token = keys.create(role="operator", description="browser test")
+    page = await context.new_page()
+    await sign_in(page, server, token)
+
+    # The key is in no storage a script can read, and the cookie is HttpOnly and SameSite=Strict.
+    stored = await page.evaluate("[localStorage.length, sessionStorage.length, document.cookie]")
+    assert stored == [0, 0, ""]
+    (cookie,) = [c for c in await context.cookies() if c["name"] == COOKIE_NAME]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+    assert token not in json.dumps(await context.cookies())
+
+    # A container made after the page opened appears in the list by itself (engine events).
+    name = unique_name("ui")
+    marker = f"printed-after-open-{name}"
+    script = f"until [ -f /go ]; do sleep 0.1; done; echo {marker}; echo oops-{name} >&2; sleep 600"
+    created = await create_running(
+        api, name=name, network="none", stop_timeout=1, command=["sh", "-c", script]
+    )
+    row = page.locator(f'#containers tr[data-name="{name}"]')
+    await expect(row).to_be_visible(timeout=10 * SECONDS)
+    await expect(row.locator(".state")).to_contain_text("running")
+
+    await row.locator("a.name").click()
+    await expect(page.locator("#summary h1")).to_contain_text(name)
+    await expect(page.locator("#log-state")).to_have_text("live", timeout=10 * SECONDS)
+    # Only now does the container print: the lines must arrive over the open stream.
+    made = await api.post(
+        f"/v1/containers/{created['id']}/exec", json={"command": ["touch", "/go"]}
+    )
+    assert made.status_code == 200, made.text
+    await expect(page.locator("#log .line.stdout .text")).to_have_text(
+        [marker], timeout=5 * SECONDS
+    )
+    await expect(page.locator("#log .line.stderr .text")).to_have_text(
+        [f"oops-{name}"], timeout=5 * SECONDS
+    )
+    # Search narrows what is shown to the loaded lines that match.
+    await page.fill("#log-search", "oops")
+    await expect(page.locator("#log .line.stdout")).to_be_hidden()
+    await expect(page.locator("#log-matches")).to_have_text("1 matching")
+
+    await page.click("#summary .act-stop")
+    await expect(page.locator("#summary h1 .state-exited")).to_be_visible(timeout=15 * SECONDS)
+    assert not await running(docker, created["id"])
+    await expect(page.locator("#summary .act-start")).to_be_visible()
+
+
+async def test_a_viewer_gets_no_buttons(
+    server: LiveServer, context: BrowserContext, keys: KeyStore, api: httpx.AsyncClient
+) -> None:
+    await create_running(api, name=unique_name("view"), network="none")
+    _, token = keys.create(role="viewer")
+    page = await context.new_page()
+    await sign_in(page, server, token)
+    await expect(page.locator("#containers tbody tr").first).to_be_visible()
+    assert await page.locator("#containers button.act").count() == 0
+    assert await page.locator("#nav-audit").is_hidden()
+
+
+async def test_the_cookie_alone_cannot_change_anything(
+    server: LiveServer,
+    context: BrowserContext,
+    keys: KeyStore,
+    api: httpx.AsyncClient,
+    docker: aiodocker.Docker,
+) -> None:
+    _, token = keys.create(role="admin")
+    page = await context.new_page()
+    await sign_in(page, server, token)
+    target = (await create_running(api, network="none"))["id"]
+    statuses = await page.evaluate(
+        """async (id) => {
+          const call = async (method, path, headers = {}) =>
+            (await fetch(path, {method, headers, credentials: "same-origin"})).status;
+          return [
+            await call("GET", `/v1/containers/${id}`),
+            await call("POST", `/v1/containers/${id}/stop`),
+            await call("POST", `/v1/containers/${id}/kill`, {"X-CSRF-Token": "guessed"}),
+            await call("DELETE", `/v1/containers/${id}?force=true`),
+            await call("POST", "/v1/tickets"),
+          ];
+        }""",
+        target,
+    )
+    assert statuses == [200, 403, 403, 403, 403]
+    assert await running(docker, target)
+
+    await page.click("#sign-out")
+    await expect(page.locator("#sign-in")).to_be_visible()
+    after = await page.evaluate("async () => (await fetch('/v1/containers')).status")
+    assert after == 401
+
+
+# ---------------------------------------------------------------------------- another origin
+
+
+@pytest.fixture(scope="module")
+def other_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("other-origin")
+    (root / "index.html").write_text(OTHER_ORIGIN_PAGE, encoding="utf-8")
+    with static_site(root) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def cors_server(settings: Settings, other_origin: str, admin_token: str) -> Iterator[LiveServer]:
+    allowed = settings.model_copy(update={"cors_origins": [other_origin]})
+    with LiveServer(create_app(allowed)) as live:
+        yield live
+
+
+async def test_another_origin_follows_logs_with_a_ticket_and_resumes_after_a_drop(
+    cors_server: LiveServer,
+    other_origin: str,
+    context: BrowserContext,
+    keys: KeyStore,
+    api: httpx.AsyncClient,
+) -> None:
+    key, token = keys.create(role="operator", description="another origin")
+    container = (await create_running(api, network="none", command=NUMBERED))["id"]
+    page = await context.new_page()
+    await page.goto(f"{other_origin}/index.html")
+    async with DroppingProxy(cors_server.port) as proxy:
+        request_id = await page.evaluate(
+            "([api, key, id]) => window.follow(api, key, id)", [proxy.url, token, container]
+        )
+        assert request_id  # an exposed header: the page can read it
+        await page.wait_for_function("window.lines.length >= 5", timeout=10 * SECONDS)
+
+        proxy.drop()  # the network fails under the open stream
+        before = await page.evaluate("window.lines.length")
+        await page.wait_for_function(
+            f"window.opens >= 2 && window.lines.length >= {before + 5}", timeout=20 * SECONDS
+        )
+        assert b"last-event-id:" in bytes(proxy.seen).lower()
+        lines: list[str] = await page.evaluate("window.lines")
+        assert lines == [f"n{i}" for i in range(1, len(lines) + 1)]  # no gap, no duplicate
+
+        # The ticket opens no JSON route and no change, from the browser either.
+        assert await page.evaluate("(api) => window.tryJson(api)", proxy.url) == 401
+        assert (
+            await page.evaluate("([api, id]) => window.tryChange(api, id)", [proxy.url, container])
+            == 401
+        )
+
+        # Revoking the key kills its ticket: the next reconnect is refused and EventSource stops.
+        keys.revoke(key.id)
+        proxy.drop()
+        await page.wait_for_function("window.state === 'closed'", timeout=20 * SECONDS)
+
+
+# ---------------------------------------------------------------------------- docs offline
+
+
+async def test_docs_render_offline(server: LiveServer, context: BrowserContext) -> None:
+    page = await context.new_page()
+    await page.goto(f"{server.url}/docs")
+    await expect(page.locator("#swagger-ui .info .title")).to_contain_text(
+        "Dockyard", timeout=15 * SECONDS
+    )
+    await expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
+    assert await page.locator("#swagger-ui .opblock-summary-path").count() > 20
+
+
+async def test_the_console_page_is_shipped_with_its_terminal(
+    server: LiveServer, context: BrowserContext
+) -> None:
+    # The exec WebSocket lands with the interactive-exec work; here: xterm.js loads offline.
+    page = await context.new_page()
+    await page.goto(f"{server.url}/ui/")
+    loaded = await page.evaluate(
+        """async () => {
+          const {Terminal} = await import("/ui/assets/vendor/xterm/xterm.mjs");
+          const {frame} = await import("/ui/assets/js/console.js");
+          return [typeof Terminal, Array.from(frame(4, '{"width":80,"height":24}').slice(0, 2))];
+        }"""
+    )
+    assert loaded == ["function", [4, 123]]
+
+
+async def test_the_dashboard_is_served_from_the_package_contained(server: LiveServer) -> None:
+    # The dashboard's own files come from the package, with the headers that keep it contained.
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        page = await client.get("/ui/")
+        assert page.status_code == 200
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
+        for asset in ("/ui/assets/js/app.js", "/ui/assets/vendor/xterm/xterm.mjs"):
+            assert (await client.get(asset)).status_code == 200
+        assert (await client.get("/ui")).headers["location"] == "/ui/"
