@@ -30,11 +30,12 @@ def short_id(container_id: str) -> str:
 def health_from_inspect(doc: JSON) -> HealthView:
     """The health the engine recorded in an inspect document (``none`` without a check)."""
     health = (doc.get("State") or {}).get("Health") or {}
-    found = health.get("Status")
-    status: HealthStatus = found if found in ("starting", "healthy", "unhealthy") else "none"
+    status = health.get("Status") or "none"
+    if status not in ("starting", "healthy", "unhealthy"):
+        status = "none"
     log = health.get("Log") or []
     last = log[-1] if log else {}
-    return HealthView.model_construct(
+    return HealthView(
         status=status,
         failing_streak=int(health.get("FailingStreak") or 0),
         last_output=last.get("Output"),
@@ -47,9 +48,7 @@ def _published(bindings: JSON | None) -> dict[str, list[PublishedPort]]:
     out: dict[str, list[PublishedPort]] = {}
     for port, entries in (bindings or {}).items():
         out[port] = [
-            PublishedPort.model_construct(
-                host_ip=e.get("HostIp", ""), host_port=int(e.get("HostPort") or 0)
-            )
+            PublishedPort(host_ip=e.get("HostIp", ""), host_port=int(e.get("HostPort") or 0))
             for e in entries or []
         ]
     return out
@@ -58,19 +57,14 @@ def _published(bindings: JSON | None) -> dict[str, list[PublishedPort]]:
 def container_view(
     doc: JSON, *, raw: bool = False, health: HealthLookup | None = None
 ) -> Container:
-    """The view of an inspect document; health from the cache when it knows the container.
-
-    Built with ``model_construct`` (no validation): every value is converted to its field's
-    type right here, and validating the engine's document field by field again cost more than
-    the rest of an inspect. A unit test holds the views to their schema.
-    """
+    """The view of an inspect document; health from the cache when it knows the container."""
     cached = health(doc["Id"]) if health is not None else None
     state = doc.get("State") or {}
     config = doc.get("Config") or {}
     host = doc.get("HostConfig") or {}
     restart = host.get("RestartPolicy") or {}
     networks = (doc.get("NetworkSettings") or {}).get("Networks") or {}
-    return Container.model_construct(
+    return Container(
         id=doc["Id"],
         short_id=short_id(doc["Id"]),
         name=str(doc.get("Name", "")).lstrip("/"),
@@ -79,7 +73,7 @@ def container_view(
         command=[doc.get("Path", ""), *(doc.get("Args") or [])] if doc.get("Path") else [],
         created=engine_time(doc.get("Created")),
         labels=config.get("Labels") or {},
-        state=ContainerState.model_construct(
+        state=ContainerState(
             status=state.get("Status", "unknown"),
             running=bool(state.get("Running")),
             paused=bool(state.get("Paused")),
@@ -95,7 +89,7 @@ def container_view(
         health=cached if cached is not None else health_from_inspect(doc),
         ports=_published((doc.get("NetworkSettings") or {}).get("Ports")),
         mounts=[
-            MountView.model_construct(
+            MountView(
                 type=m.get("Type", ""),
                 name=m.get("Name") or None,
                 source=m.get("Source") or None,
@@ -105,7 +99,7 @@ def container_view(
             for m in doc.get("Mounts") or []
         ],
         networks={
-            name: NetworkAttachment.model_construct(
+            name: NetworkAttachment(
                 network_id=n.get("NetworkID") or None,
                 ip_address=n.get("IPAddress") or None,
                 gateway=n.get("Gateway") or None,
@@ -114,7 +108,7 @@ def container_view(
             )
             for name, n in networks.items()
         },
-        restart_policy=RestartPolicyView.model_construct(
+        restart_policy=RestartPolicyView(
             name=restart.get("Name") or "no",
             maximum_retry_count=int(restart.get("MaximumRetryCount") or 0),
         ),

@@ -117,8 +117,8 @@ FULL_DOC: dict[str, Any] = {
 
 
 def test_inspect_views_satisfy_the_documented_schema() -> None:
-    # Views are built without validation (the hot path): each must be what validating the
-    # same data gives, for a full document, a sparse one, and with the raw document attached.
+    # A view is what validating its own dump gives again, for a full document, a sparse one,
+    # and with the raw document attached: every engine field lands in its documented shape.
     sparse = {"Id": "d" * 64}
     for doc, raw in ((FULL_DOC, False), (FULL_DOC, True), (sparse, False)):
         view = container_view(doc, raw=raw)
