@@ -79,14 +79,19 @@ async def get_principal(request: Request) -> Principal:
 CurrentKey = Annotated[Principal, Depends(get_principal)]
 
 
+# The Owned* dependencies take the request rather than EngineDep and CurrentKey: FastAPI solves
+# every nested dependency again on each request, and on a fast route that walk costs more than
+# the ownership check itself. The caller is still the one get_principal answers.
+
+
 def _owned(
     resolve: Callable[[EngineClient, Principal, str], Awaitable[str]],
-) -> Callable[[str, EngineClient, Principal], Awaitable[str]]:
+) -> Callable[[str, Request], Awaitable[str]]:
     """A dependency: the object ``ref`` names, if the caller may touch it (a foreign one is
     404), noted as the audit record's target."""
 
-    async def owned(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
-        target = await resolve(engine, caller, ref)
+    async def owned(ref: str, request: Request) -> str:
+        target = await resolve(_state(request).engine, await get_principal(request), ref)
         note_target(target)
         return target
 
@@ -97,9 +102,9 @@ def _swarm(kind: SwarmKind) -> Callable[[EngineClient, Principal, str], Awaitabl
     return lambda engine, caller, ref: resolve_owned_swarm_object(engine, caller, kind, ref)
 
 
-async def owned_volume(name: str, engine: EngineDep, caller: CurrentKey) -> str:
+async def owned_volume(name: str, request: Request) -> str:
     """The volume ``name`` (the path says ``{name}``), as ``_owned`` answers for the others."""
-    volume = await resolve_owned_volume(engine, caller, name)
+    volume = await resolve_owned_volume(_state(request).engine, await get_principal(request), name)
     note_target(volume)
     return volume
 

@@ -26,7 +26,6 @@ from app.engine.images import Images
 from app.engine.networks import Networks
 from app.engine.swarm import Swarm
 from app.engine.system import System
-from app.engine.tracing import engine_trace_config
 from app.engine.transport import Transport
 from app.engine.volumes import Volumes
 from app.settings import Settings, docker_environment
@@ -138,12 +137,9 @@ class EngineClient:
             total=settings.engine_timeout,
             connect=settings.engine_connect_timeout,
         )
-        # Our own session, so every engine call passes the metrics hooks (app/engine/tracing.py).
+        # Our own session; the transport times every call on it (app/engine/tracing.py).
         self._session = aiohttp.ClientSession(
-            connector=connector,
-            connector_owner=False,
-            timeout=timeout,
-            trace_configs=[engine_trace_config()],
+            connector=connector, connector_owner=False, timeout=timeout
         )
         # Built inside the running loop (the lifespan). The version is negotiated lazily on the
         # first call, so the service starts (and /livez answers) even while the engine is down.
