@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from app.http.access import AccessMiddleware
 from app.main import create_app
 from app.settings import Settings
-from tests.support import LiveServer
+from bench.common import LiveServer
 
 
 def app_without_access_middleware(settings: Settings) -> FastAPI:

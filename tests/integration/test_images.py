@@ -14,8 +14,8 @@ import pytest
 
 from app.main import create_app
 from app.settings import Settings
-from tests.integration.sse import read_events
 from tests.registry import LocalRegistry
+from tests.sse import collect, events
 from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, spec, wait_for
 
 SSE = {"Accept": "text/event-stream"}
@@ -120,7 +120,7 @@ async def test_push_and_pull_stream_progress_as_sse(
     async with api.stream("POST", "/v1/images/push", json=body, headers=SSE) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     names = [name for name, _ in events]
     assert "progress" in names
     assert names[-1] == "end", events
@@ -132,7 +132,7 @@ async def test_push_and_pull_stream_progress_as_sse(
     pull = {"image": f"{repository}:v2"}
     async with api.stream("POST", "/v1/images/pull", json=pull, headers=SSE) as response:
         assert response.status_code == 200
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     statuses = [data["status"] for name, data in events if name == "progress"]
     assert any("Status:" in s or "Digest:" in s for s in statuses), statuses
     assert events[-1][0] == "end"
@@ -197,7 +197,7 @@ async def test_build_streams_its_steps_and_ends_with_the_id(
         "POST", "/v1/images/build", params=params, content=context, headers={**TAR, **SSE}
     ) as response:
         assert response.status_code == 200
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     lines = [data["line"] for name, data in events if name == "log"]
     steps = [line for line in lines if line.startswith("Step ")]
     assert steps[0].endswith(": FROM busybox:local"), lines
@@ -228,7 +228,7 @@ async def test_failing_run_streams_an_error_event(api: httpx.AsyncClient) -> Non
         "POST", "/v1/images/build", params=build_params(), content=context, headers={**TAR, **SSE}
     ) as response:
         assert response.status_code == 200
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     lines = [data["line"] for name, data in events if name == "log"]
     assert "step-output-marker-1" in lines
     name, problem = events[-1]
@@ -380,8 +380,8 @@ async def test_a_client_leaving_a_build_stream_stops_the_build(
     async with api.stream(
         "POST", "/v1/images/build", params=build_params(), content=context, headers={**TAR, **SSE}
     ) as response:
-        async for line in response.aiter_lines():
-            if "Running in" in line:
+        async for item in events(response):
+            if "Running in" in item.data:
                 break
         assert await build_container(), "the RUN step did not start"
     # The client has gone: the engine connection is closed, so the engine cancels the build.

@@ -14,6 +14,7 @@ import pytest
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import ClientFactory
+from tests.sse import events
 from tests.support import LiveServer, spec, unique_name, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -158,12 +159,9 @@ async def test_audit_records_exactly_the_mutating_calls_and_denials(
 
 
 async def read_events(response: httpx.Response, wanted: str) -> dict[str, Any]:
-    event = ""
-    async for line in response.aiter_lines():
-        if line.startswith("event:"):
-            event = line.split(":", 1)[1].strip()
-        elif line.startswith("data:") and event == "audit":
-            record: dict[str, Any] = json.loads(line.split(":", 1)[1])
+    async for item in events(response):
+        if item.event == "audit":
+            record: dict[str, Any] = item.json()
             if record["request_id"] == wanted:
                 return record
     raise AssertionError("the stream ended")
