@@ -14,6 +14,7 @@ import pytest
 
 from app.main import create_app
 from app.settings import Settings
+from tests.factories import Factory
 from tests.registry import LocalRegistry
 from tests.sse import collect, events
 from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, spec, wait_for
@@ -325,7 +326,7 @@ async def test_list_inspect_and_missing(api: httpx.AsyncClient, docker: aiodocke
 
 
 async def test_prune_removes_unused_labelled_images_and_keeps_used_ones(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     case = uuid.uuid4().hex[:8]
     labels = f'{{"{RUN_LABEL}": "{RUN_ID}", "dockyard-test.case": "{case}"}}'
@@ -344,10 +345,7 @@ async def test_prune_removes_unused_labelled_images_and_keeps_used_ones(
         )
         assert built.status_code == 200, built.text
         ids[which] = built.json()["id"]
-    created = await api.post(
-        "/v1/containers", json=spec(image=ids["used"], command=["true"], network="none")
-    )
-    assert created.status_code == 201
+    await make.container(image=ids["used"], command=["true"], network="none")
 
     only_case = [f"{RUN_LABEL}={RUN_ID}", f"dockyard-test.case={case}"]
     listed = await api.get("/v1/images", params={"label": only_case})

@@ -16,7 +16,8 @@ from app.main import create_app
 from app.observability.log_config import JsonFormatter
 from app.observability.metrics import open_stream
 from app.settings import Settings
-from tests.support import LiveServer, spec
+from tests.factories import Factory
+from tests.support import LiveServer
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -69,10 +70,10 @@ async def test_unmatched_paths_share_one_label(api: httpx.AsyncClient) -> None:
     assert value(after, name, **labels) == value(before, name, **labels) + 1
 
 
-async def test_streaming_responses_pass_through_and_are_counted(api: httpx.AsyncClient) -> None:
-    created = await api.post("/v1/containers", json=spec(command=["true"]))
-    assert created.status_code == 201, created.text
-    ref = created.json()["id"]
+async def test_streaming_responses_pass_through_and_are_counted(
+    make: Factory, api: httpx.AsyncClient
+) -> None:
+    ref = (await make.container(command=["true"]))["id"]
     labels = {"method": "GET", "route": "/v1/containers/{ref}/archive", "status": "200"}
     before = await scrape(api)
     response = await api.get(f"/v1/containers/{ref}/archive", params={"path": "/bin/sh"})

@@ -6,18 +6,18 @@ import asyncio
 
 import httpx
 
+from tests.factories import Factory
 from tests.sse import Event, events
 from tests.support import RUN_ID, RUN_LABEL, spec
 
 SSE = {"Accept": "text/event-stream"}
 
 
-async def test_stats_one_shot_and_stream(api: httpx.AsyncClient) -> None:
+async def test_stats_one_shot_and_stream(make: Factory, api: httpx.AsyncClient) -> None:
     body = spec(
         network="none", command=["sh", "-c", "while :; do :; done"], resources={"memory": "64m"}
     )
-    created = await api.post("/v1/containers", params={"start": "true"}, json=body)
-    container = created.json()["id"]
+    container = (await make.container(start=True, **body))["id"]
     once = await api.get(f"/v1/containers/{container}/stats")
     assert once.status_code == 200
     sample = once.json()
