@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -16,6 +17,7 @@ from app.main import create_app
 from app.observability.log_config import JsonFormatter
 from app.observability.metrics import open_stream
 from app.settings import Settings
+from tests.conftest import ServerWith
 from tests.factories import Factory
 from tests.support import LiveServer
 
@@ -91,6 +93,26 @@ async def test_open_streams_gauge_follows_the_helpers(api: httpx.AsyncClient) ->
     with open_stream("logs"), open_stream("logs"):
         assert value(await scrape(api), name, kind="logs") == before + 2
     assert value(await scrape(api), name, kind="logs") == before
+
+
+async def test_engine_connections_gauge_follows_the_pool_through_real_calls(
+    server_with: ServerWith, quiet: str
+) -> None:
+    """A fresh server with a pool of 3: concurrent calls open more connections than one, never
+    more than the pool's size, and the gauge read at scrape time says so."""
+    async with server_with(engine_pool_size=3) as fresh:
+        name = "dockyard_engine_connections"
+        before = value(await scrape(fresh), name)
+        assert before <= 3
+        for _ in range(3):
+            answers = await asyncio.gather(
+                *(fresh.get(f"/v1/containers/{quiet}") for _ in range(12))
+            )
+            assert all(a.status_code == 200 for a in answers)
+        held = value(await scrape(fresh), name)
+        # The twelve calls needed several connections at once; the pool kept them (idle) for
+        # the next calls, and its bound held.
+        assert 2 <= held <= 3, held
 
 
 async def test_metrics_of_other_modules_on_the_default_registry_are_served(
