@@ -105,6 +105,7 @@ class LiveServer:
     """A real uvicorn serving ``app`` on 127.0.0.1 in a thread of this process."""
 
     def __init__(self, app: Any) -> None:
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(

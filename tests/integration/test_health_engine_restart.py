@@ -14,11 +14,10 @@ import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
 from app.settings import Settings
 from tests.engine_sandbox import SandboxEngine
 from tests.health_support import engine_health
-from tests.support import LiveServer, engine_url, spec, wait_for
+from tests.support import LiveServer, engine_url, second_server, spec, wait_for
 
 BIND_CHECK = "if test -f /probe/ok; then echo ok; else echo missing; exit 1; fi"
 
@@ -37,15 +36,13 @@ def sandbox() -> Iterator[SandboxEngine]:
 @pytest.fixture(scope="module")
 def sandbox_server(sandbox: SandboxEngine, settings: Settings) -> Iterator[LiveServer]:
     # The session's settings (and so its keys file) with the sandbox engine and quick retries.
-    pointed = settings.model_copy(
-        update={
-            "engine_url": sandbox.url,
-            "health_poll_interval": 0.5,
-            "health_backoff_initial": 0.1,
-            "health_backoff_max": 0.5,
-        }
-    )
-    with LiveServer(create_app(pointed)) as live:
+    with second_server(
+        settings,
+        engine_url=sandbox.url,
+        health_poll_interval=0.5,
+        health_backoff_initial=0.1,
+        health_backoff_max=0.5,
+    ) as live:
         yield live
 
 

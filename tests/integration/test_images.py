@@ -12,12 +12,11 @@ import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
 from app.settings import Settings
 from tests.factories import Factory
 from tests.registry import LocalRegistry
 from tests.sse import collect, events
-from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, spec, wait_for
+from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, second_server, spec, wait_for
 
 SSE = {"Accept": "text/event-stream"}
 TAR = {"Content-Type": "application/x-tar"}
@@ -242,8 +241,7 @@ async def test_failing_run_streams_an_error_event(api: httpx.AsyncClient) -> Non
 @pytest.fixture(scope="module")
 def small_server(settings: Settings, docker: aiodocker.Docker) -> Iterator[LiveServer]:
     """A second server (same keys) whose build context limit is 16 KiB."""
-    small = settings.model_copy(update={"max_build_context_bytes": 16 * 1024})
-    with LiveServer(create_app(small)) as live:
+    with second_server(settings, max_build_context_bytes=16 * 1024) as live:
         yield live
 
 

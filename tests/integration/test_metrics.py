@@ -7,19 +7,17 @@ import io
 import json
 import logging
 import tarfile
+from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.main import create_app
 from app.observability.log_config import JsonFormatter
 from app.observability.metrics import open_stream
-from app.settings import Settings
 from tests.conftest import ServerWith
 from tests.factories import Factory
-from tests.support import LiveServer
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -128,16 +126,12 @@ async def test_metrics_of_other_modules_on_the_default_registry_are_served(
 
 
 async def test_engine_errors_are_counted_when_the_engine_is_unreachable(
-    settings: Settings, admin_token: str, tmp_path_factory: pytest.TempPathFactory
+    server_with: ServerWith, tmp_path: Path
 ) -> None:
-    missing = tmp_path_factory.mktemp("no-engine") / "docker.sock"
-    no_engine = settings.model_copy(update={"engine_url": f"unix://{missing}"})
-    auth = {"Authorization": f"Bearer {admin_token}"}
-    with LiveServer(create_app(no_engine)) as dead:
-        async with httpx.AsyncClient(base_url=dead.url, timeout=30, headers=auth) as client:
-            before = total(await scrape(client), "dockyard_engine_errors_total")
-            assert (await client.get("/v1/system/version")).status_code == 503
-            after = await scrape(client)
+    async with server_with(engine_url=f"unix://{tmp_path / 'docker.sock'}") as client:
+        before = total(await scrape(client), "dockyard_engine_errors_total")
+        assert (await client.get("/v1/system/version")).status_code == 503
+        after = await scrape(client)
     assert total(after, "dockyard_engine_errors_total") >= before + 1
     failed = [labels for (n, labels), v in after.items() if n == "dockyard_engine_errors_total"]
     assert any(dict(labels)["operation"] == "GET /version" for labels in failed)
