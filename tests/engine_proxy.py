@@ -19,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-_REQUEST = re.compile(rb"^(GET|HEAD|POST|PUT|DELETE) (/\S*) HTTP/1\.[01]$")
-_STATUS = re.compile(rb"^HTTP/1\.[01] (\d{3})")
+# Searched, not matched: a request or status line may follow a body that did not end in a line
+# break (aiohttp sends JSON bodies without one), so it can start mid-line.
+_REQUEST = re.compile(rb"(GET|HEAD|POST|PUT|DELETE) (/\S*) HTTP/1\.[01]$")
+_STATUS = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 # The engine's API version prefix: calls are recorded as "POST /containers/create".
 _VERSION = re.compile(r"^/v\d+\.\d+(?=/)")
 
@@ -44,7 +46,8 @@ class _Lines:
         self._tail = b""
 
     def feed(self, chunk: bytes) -> list[bytes]:
-        *lines, self._tail = (self._tail + chunk).split(b"\r\n")
+        *lines, self._tail = (self._tail + chunk).split(b"\n")
+        lines = [line.removesuffix(b"\r") for line in lines]
         if len(self._tail) > 8192:  # a body without line breaks: no request line hides in it
             self._tail = b""
         return lines
@@ -164,7 +167,7 @@ class RecordingEngine:
             await writer.drain()
 
     def _note_request(self, line: bytes, pending: deque[Call]) -> None:
-        found = _REQUEST.match(line)
+        found = _REQUEST.search(line)
         if found:
             path = _VERSION.sub("", found.group(2).decode())
             call = Call(found.group(1).decode(), path)
@@ -173,7 +176,7 @@ class RecordingEngine:
             pending.append(call)
 
     def _note_status(self, line: bytes, pending: deque[Call]) -> None:
-        found = _STATUS.match(line)
+        found = _STATUS.search(line)
         if found and pending:
             call = pending.popleft()
             with self._lock:

@@ -9,6 +9,7 @@ import aiodocker
 import httpx
 import pytest
 
+from tests.engine_proxy import RecordingEngine
 from tests.factories import Factory
 from tests.support import spec, unique_name
 
@@ -214,17 +215,20 @@ async def test_wait_for_removal(make: Factory, api: httpx.AsyncClient) -> None:
 
 
 async def test_wait_next_exit_blocks_until_the_next_exit(
-    make: Factory, api: httpx.AsyncClient
+    make: Factory, recorded: tuple[httpx.AsyncClient, RecordingEngine]
 ) -> None:
-    made = await make.container(command=["sh", "-c", "exit 3"])
+    server, engine = recorded
+    made = await make.container(client=server, command=["sh", "-c", "exit 3"])
     waiter = asyncio.create_task(
-        api.post(
+        server.post(
             f"/v1/containers/{made['id']}/wait", params={"condition": "next-exit", "timeout": 30}
         )
     )
-    await asyncio.sleep(0.3)
+    # The engine answers a wait's headers once the waiter is registered: from then on the next
+    # exit is the one it reports.
+    await engine.until("POST", f"/containers/{made['id']}/wait", answered=True)
     assert not waiter.done()
-    await api.post(f"/v1/containers/{made['id']}/start")
+    await server.post(f"/v1/containers/{made['id']}/start")
     assert (await waiter).json() == {"status_code": 3, "error": None}
 
 

@@ -113,12 +113,19 @@ async def test_monitor_resyncs_after_engine_restart(
     try:
         frozen = await _health(sandbox_api, flips)  # still answered, from the cache
         assert frozen["last_output"] == "missing\n"
-        await asyncio.sleep(1.5)  # three poll intervals
+
+        async def stale() -> bool:
+            # The monitor knows the engine is gone, and three poll intervals passed since the
+            # last observation.
+            metrics = (await sandbox_api.get("/metrics")).text
+            return (
+                _metric(metrics, "dockyard_health_monitor_connected") == 0.0
+                and _metric(metrics, "dockyard_health_cache_oldest_entry_age_seconds") >= 1.5
+            )
+
+        await wait_for(stale, within=20)
         later = await _health(sandbox_api, flips)
         assert later["observed_at"] == frozen["observed_at"], "staleness must be visible"
-        metrics = (await sandbox_api.get("/metrics")).text
-        assert _metric(metrics, "dockyard_health_monitor_connected") == 0.0
-        assert _metric(metrics, "dockyard_health_cache_oldest_entry_age_seconds") >= 1.5
         (tmp_path / "ok").touch()  # the health changes while the engine is away
     finally:
         await asyncio.to_thread(sandbox.start)

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiodocker
 import httpx
 
 from tests.factories import Factory
-from tests.health_support import checked_spec, engine_health
+from tests.health_support import checked_spec, engine_health, exec_in
 from tests.support import spec
 
 
 async def test_wait_healthy_returns_after_start_period(
     make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    # The probe fails for ~1.5 s, inside the start period, so the container stays "starting".
-    command = ["sh", "-c", "sleep 1.5; mkdir -p /tmp && touch /tmp/ok && exec sleep 600"]
+    # The probe fails until the test makes /tmp/ok, inside the start period: "starting".
+    command = ["sh", "-c", "mkdir -p /tmp && exec sleep 600"]
     cid = (await make.container(start=True, **checked_spec(command=command, start_period=30)))["id"]
     assert await engine_health(docker, cid) == "starting"
 
-    response = await api.post(
-        f"/v1/containers/{cid}/wait", params={"condition": "healthy", "timeout": 30}
+    waiting = asyncio.create_task(
+        api.post(f"/v1/containers/{cid}/wait", params={"condition": "healthy", "timeout": 30})
     )
+    await exec_in(docker, cid, "touch", "/tmp/ok")
+    response = await waiting
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "healthy"
     assert response.json()["container_id"] == cid

@@ -27,7 +27,7 @@ async def test_run_streams_output_then_exit_code(
 
 
 async def test_run_stream_timeout_kills_and_reports(api: httpx.AsyncClient) -> None:
-    body = spec(network="none", command=["sh", "-c", "echo up; sleep 300"], timeout="300ms")
+    body = spec(network="none", command=["sh", "-c", "echo up; sleep 300"], timeout="3s")
     async with api.stream("POST", "/v1/containers/run", json=body, headers=SSE) as response:
         found = await collect(response)
     assert [e.data for e in found if e.event == "stdout"] == ["up"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 
@@ -59,8 +60,10 @@ async def read_events(
 async def test_events_are_filtered_normalised_and_resumable(api: httpx.AsyncClient) -> None:
     marker = f"events-{RUN_ID}"
     params = {"type": "container", "label": f"{RUN_LABEL}={RUN_ID}", "container": marker}
-    reader = asyncio.create_task(read_events(api, params, SSE, 2))
-    await asyncio.sleep(0.5)  # let the subscription start
+    # ``since`` a moment before the create: the stream replays what the engine recorded from
+    # then on, so it does not matter when its live subscription begins.
+    since = f"{time.time() - 1:.9f}"
+    reader = asyncio.create_task(read_events(api, {**params, "since": since}, SSE, 2))
     created = await api.post(
         "/v1/containers", json=spec(name=marker, network="none", command=["true"])
     )
