@@ -38,6 +38,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _guard.finish(session)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    # Marked before collection, so parametrized coroutine tests get anyio's backend parameter.
+    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
+        pytest.mark.anyio(obj)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Every coroutine test runs on anyio (asyncio backend) without a marker on each.
     for item in items:

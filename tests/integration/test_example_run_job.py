@@ -15,7 +15,6 @@ import pytest
 
 from tests.support import RUN_LABEL, LiveServer, run_labels, unique_name
 
-pytestmark = pytest.mark.anyio  # parametrized async tests need the marker at collection
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "run_job.py"
 
 
