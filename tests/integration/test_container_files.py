@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import AsyncIterator
 
 import aiodocker
 import httpx
@@ -72,6 +73,29 @@ async def test_archive_errors(make: Factory, api: httpx.AsyncClient) -> None:
         headers={"content-type": "application/x-tar"},
     )
     assert no_dir.status_code == 404
+
+
+async def test_put_archive_without_content_length_is_411_and_writes_nothing(
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    made = await make.running()
+    upload = tar_of({"unannounced.txt": b"no length\n"})
+
+    async def chunked() -> AsyncIterator[bytes]:
+        yield upload  # a streamed body: httpx sends it chunked, without Content-Length
+
+    response = await api.put(
+        f"/v1/containers/{made['id']}/archive",
+        params={"path": "/etc"},
+        content=chunked(),
+        headers={"content-type": "application/x-tar"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 411, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/length-required")
+    listing = await exec_output(docker, made["id"], "ls", "/etc")
+    assert "unannounced.txt" not in listing
 
 
 async def test_top_lists_the_container_processes(make: Factory, api: httpx.AsyncClient) -> None:
