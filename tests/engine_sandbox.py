@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.processes import die_with_us
 from tests.support import TEST_IMAGE
 
 _START_SECONDS = 60.0
@@ -62,6 +63,7 @@ class SandboxEngine:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our own process group: a signal for it reaches nobody else
+            preexec_fn=die_with_us(),  # and it stops when pytest is killed
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + _START_SECONDS

@@ -1,10 +1,13 @@
-"""Test helpers that look at processes: a uvicorn in a child process, RSS, engine sockets."""
+"""Test helpers that look at processes: a uvicorn in a child process, RSS, engine sockets,
+and children that die with the test run."""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from app.settings import Settings
@@ -59,3 +62,19 @@ def engine_socket_count(pid: int) -> int:
         if target.startswith("socket:[") and target[8:-1] in peers:
             held += 1
     return held
+
+
+def die_with_us(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None]:
+    """A ``preexec_fn`` for helpers the tests start (a dockerd, a registry): the kernel sends
+    the child ``sig`` when the thread that started it dies, even by SIGKILL, so a killed pytest
+    leaves no daemon behind. (prctl PR_SET_PDEATHSIG; it survives the exec.)"""
+
+    def arm() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+    return arm
+
+
+_PR_SET_PDEATHSIG = 1
