@@ -153,13 +153,15 @@ def recording_engine() -> Iterator[RecordingEngine]:
         yield proxy
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def recorded(
-    server_with: ServerWith, recording_engine: RecordingEngine
+    settings: Settings, admin_token: str, recording_engine: RecordingEngine
 ) -> AsyncIterator[tuple[httpx.AsyncClient, RecordingEngine]]:
-    """An admin client of a server whose engine calls go through ``recording_engine``."""
-    async with server_with(engine_url=recording_engine.url) as client:
-        yield client, recording_engine
+    """An admin client of a server whose engine calls go through ``recording_engine`` (one per
+    module: tests read the calls made after their own ``engine.mark()``)."""
+    with second_server(settings, engine_url=recording_engine.url) as live:
+        async with client_of(live.url, admin_token) as client:
+            yield client, recording_engine
 
 
 ClientFactory = Callable[..., Any]

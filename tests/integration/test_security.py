@@ -344,17 +344,22 @@ def raw(text: str) -> bytes:
         ("not json", "{privileged: true", 422),
     ],
 )
-async def test_disguised_bodies_are_refused_and_nothing_is_created(
-    client_for: ClientFactory, docker: aiodocker.Docker, name: str, body: str, status: int
+async def test_disguised_bodies_are_refused_before_any_engine_call(
+    client_for: ClientFactory,
+    recorded: tuple[httpx.AsyncClient, RecordingEngine],
+    name: str,
+    body: str,
+    status: int,
 ) -> None:
-    client = await client_for("operator", "baseline")
-    before = await run_containers(docker)
+    server, engine = recorded
+    client = await client_for("operator", "baseline", url=str(server.base_url))
+    mark = engine.mark()
     response = await client.post(
         CREATE, content=raw(body), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == status, f"{name}: {response.text}"
     assert response.headers["content-type"] == "application/problem+json"
-    assert await run_containers(docker) == before
+    assert creates(engine.calls_since(mark)) == []
 
 
 async def test_duplicate_keys_mean_what_the_engine_gets(

@@ -12,8 +12,9 @@ from fastapi import FastAPI
 
 from app.engine.client import EngineClient
 from app.settings import Settings
+from tests.factories import Factory
 from tests.processes import child_server, engine_socket_count, rss_bytes
-from tests.support import LiveServer, spec, wait_for
+from tests.support import LiveServer, wait_for
 
 SSE = {"Accept": "text/event-stream"}
 FOLLOWERS = 200
@@ -78,17 +79,15 @@ async def _sockets_at_most(count: int) -> bool:
 
 
 async def test_memory_stays_flat_for_a_slow_reader_of_200_mib(
-    docker: aiodocker.Docker, settings: Settings, admin_token: str
+    make: Factory, docker: aiodocker.Docker, settings: Settings, admin_token: str
 ) -> None:
     line = "0123456789" * 10  # 100 bytes + newline per line
     writer = f"yes {line} | head -c {200 * MiB}"
     auth = {"Authorization": f"Bearer {admin_token}"}
     with child_server(settings) as (process, base):
         async with httpx.AsyncClient(base_url=base, timeout=60, headers=auth) as client:
-            body = spec(network="none", command=["sh", "-c", writer])
-            created = await client.post("/v1/containers", params={"start": "true"}, json=body)
-            assert created.status_code == 201, created.text
-            container = created.json()["id"]
+            made = await make.running(client=client, network="none", command=["sh", "-c", writer])
+            container = made["id"]
             await client.get(f"/v1/containers/{container}")
             baseline = rss_bytes(process.pid)
             peak, received = baseline, 0

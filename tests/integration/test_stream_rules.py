@@ -12,9 +12,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.settings import Settings
+from tests.factories import Factory
 from tests.processes import child_server
 from tests.sse import events
-from tests.support import second_server, spec, wait_for
+from tests.support import second_server, wait_for
 
 SSE = {"Accept": "text/event-stream"}
 
@@ -88,15 +89,15 @@ async def test_shutdown_ends_every_stream_with_end_shutdown(
 
 
 async def test_a_frozen_client_is_dropped_after_the_send_timeout(
+    make: Factory,
     api: httpx.AsyncClient,
     caplog: pytest.LogCaptureFixture,
     settings: Settings,
     auth: dict[str, str],
 ) -> None:
     """A client that stays connected but stops reading loses its stream (and engine connection)."""
-    body = spec(network="none", command=["sh", "-c", "yes 0123456789abcdef | head -c 64000000"])
-    created = await api.post("/v1/containers", params={"start": "true"}, json=body)
-    container = created.json()["id"]
+    writer = ["sh", "-c", "yes 0123456789abcdef | head -c 64000000"]
+    container = (await make.running(network="none", command=writer))["id"]
     with second_server(settings, stream_send_timeout=1.0) as live:
         app = live.app
         frozen = socket.socket()
