@@ -104,8 +104,12 @@ async def test_monitor_resyncs_after_engine_restart(
     stays_down = await _create(sandbox_api, _checked("echo fine"))
 
     async def settled() -> bool:
-        statuses = [(await _health(sandbox_api, c))["status"] for c in (flips, stays_down)]
-        return statuses == ["unhealthy", "healthy"]
+        # Both verdicts, and the failing one from its probe's own output (on a busy host a probe
+        # can also time out, with no output: wait for a completed one).
+        views = [await _health(sandbox_api, c) for c in (flips, stays_down)]
+        return [v["status"] for v in views] == ["unhealthy", "healthy"] and views[0][
+            "last_output"
+        ] == "missing\n"
 
     await wait_for(settled, within=20)
 
