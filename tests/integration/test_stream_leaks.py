@@ -84,8 +84,10 @@ async def test_memory_stays_flat_for_a_slow_reader_of_200_mib(
     line = "0123456789" * 10  # 100 bytes + newline per line
     writer = f"yes {line} | head -c {200 * MiB}"
     auth = {"Authorization": f"Bearer {admin_token}"}
-    with child_server(settings) as (process, base):
-        async with httpx.AsyncClient(base_url=base, timeout=60, headers=auth) as client:
+    # A reader that pauses is slow, not gone: the stalled-client rule (stream_send_timeout) is
+    # tested elsewhere and must not end this stream while the writer fills the backlog.
+    with child_server(settings, stream_send_timeout="600") as (process, base):
+        async with httpx.AsyncClient(base_url=base, timeout=600, headers=auth) as client:
             made = await make.running(client=client, network="none", command=["sh", "-c", writer])
             container = made["id"]
             await client.get(f"/v1/containers/{container}")
