@@ -10,14 +10,13 @@ import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
 from app.security.keys import KeyStore
 from app.settings import Settings
 from tests.conftest import ClientFactory
+from tests.factories import Factory
 from tests.sse import events
-from tests.support import LiveServer, create_running
+from tests.support import LiveServer, second_server
 
-pytestmark = pytest.mark.anyio
 SSE = {"Accept": "text/event-stream"}
 TICKING = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done"]
 PAGE_ORIGIN = "http://127.0.0.1:9"  # never served: CORS only compares the string
@@ -30,8 +29,8 @@ async def mint(client: httpx.AsyncClient) -> str:
 
 
 @pytest.fixture
-async def ticking(api: httpx.AsyncClient) -> str:
-    return str((await create_running(api, network="none", command=TICKING))["id"])
+async def ticking(make: Factory) -> str:
+    return str((await make.running(network="none", command=TICKING))["id"])
 
 
 async def first_line(server: LiveServer, container: str, ticket: str) -> str:
@@ -179,8 +178,8 @@ async def test_a_ticket_is_never_logged_audited_or_a_metric_label(
 
 @pytest.fixture(scope="module")
 def cors_server(settings: Settings, admin_token: str) -> Iterator[LiveServer]:
-    with LiveServer(create_app(settings.model_copy(update={"cors_origins": [PAGE_ORIGIN]}))) as s:
-        yield s
+    with second_server(settings, cors_origins=[PAGE_ORIGIN]) as live:
+        yield live
 
 
 @pytest.fixture
