@@ -162,8 +162,9 @@ PROFILES = ("baseline", "restricted", "privileged")
 
 def refusal(profile: str, rule: str, denied: set[str]) -> str | None:
     """The rule ``profile`` refuses the control with over HTTP, or None when it admits it."""
-    if rule == "sensitive-host-path":
-        # Any host path is a bind mount, which restricted refuses first; privileged allows it.
+    if rule in ("sensitive-host-path", "host-path"):
+        # Any host path is a bind mount, which restricted refuses first; baseline refuses one
+        # outside the allowlist (issue 11); privileged allows it.
         return {"baseline": rule, "restricted": "bind-mount"}.get(profile)
     return rule if profile in denied else None
 

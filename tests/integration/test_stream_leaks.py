@@ -58,7 +58,9 @@ async def test_dropped_followers_release_every_engine_connection(
             # The measurement sees the followers: one engine connection each (idle pooled
             # connections from before may be reused for them, so these are absolute counts).
             await wait_for(lambda: _at_least(streaming, FOLLOWERS), within=60)
-            assert engine_socket_count(os.getpid()) >= FOLLOWERS
+            # The kernel lists a connection once the engine accepted it (a busy dockerd may
+            # still hold a few in its backlog when the pool already counts them).
+            await wait_for(lambda: _sockets_at_least(FOLLOWERS), within=60)
         # Leaving the block dropped all 200 clients mid-stream.
 
     answer = await asyncio.wait_for(api.get(f"/v1/containers/{quiet}"), timeout=10)
@@ -74,6 +76,10 @@ async def test_dropped_followers_release_every_engine_connection(
 
 async def _at_least(engine: EngineClient, count: int) -> bool:
     return engine.open_connections >= count
+
+
+async def _sockets_at_least(count: int) -> bool:
+    return engine_socket_count(os.getpid()) >= count
 
 
 async def _sockets_at_most(count: int) -> bool:
