@@ -50,6 +50,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
             item.add_marker(pytest.mark.anyio)
+        # Under pytest-xdist (--dist loadgroup) one worker runs every swarm test: one sandboxed
+        # swarm per run, not one per worker.
+        if "/integration/swarm/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("swarm"))
 
 
 @pytest.fixture(scope="session")

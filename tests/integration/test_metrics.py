@@ -82,9 +82,19 @@ async def test_streaming_responses_pass_through_and_are_counted(
     assert response.status_code == 200, response.text
     with tarfile.open(fileobj=io.BytesIO(response.content)) as archive:
         assert archive.getnames() == ["sh"]
-    after = await scrape(api)
     name = "dockyard_http_requests_total"
-    assert value(after, name, **labels) == value(before, name, **labels) + 1
+    expected = value(before, name, **labels) + 1
+
+    async def counted() -> float:
+        return value(await scrape(api), name, **labels)
+
+    async def reached() -> bool:
+        return await counted() >= expected
+
+    # A streamed answer is counted once its last chunk went out: the client may read that chunk
+    # (and scrape) a moment before the server's middleware has noted it.
+    await wait_for(reached)
+    assert await counted() == expected  # once, not more
 
 
 async def test_open_streams_gauge_follows_real_streams(api: httpx.AsyncClient, quiet: str) -> None:
