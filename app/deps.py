@@ -7,7 +7,8 @@ the audit record, so a handler gets a reference it may use and nothing else to c
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 
@@ -20,10 +21,13 @@ from app.security.ownership import resolve_owned, resolve_owned_network, resolve
 from app.security.principal import Principal
 from app.services.coalesce import Coalescer
 from app.services.exec_sessions import SessionBook
+from app.services.swarm_access import SwarmKind
 from app.services.swarm_access import resolve_owned as resolve_owned_swarm_object
 from app.settings import Settings
 from app.streams.event_hub import EventHub
 from app.streams.tickets import StreamRegistry
+
+T = TypeVar("T")
 
 # Dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` ones in a thread pool,
 # which costs more than the engine call itself on a fast route.
@@ -33,23 +37,19 @@ def _state(request: Request) -> AppState:
     return app_state(request.app)
 
 
-async def get_settings(request: Request) -> Settings:
-    return _state(request).settings
+def _from_state(part: Callable[[AppState], T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency answering one part of the lifespan's state."""
+
+    async def dependency(request: Request) -> T:
+        return part(_state(request))
+
+    return dependency
 
 
-async def get_engine(request: Request) -> EngineClient:
-    """The engine client of the ordinary pool."""
-    return _state(request).engine
-
-
-async def get_stream_engine(request: Request) -> EngineClient:
-    """The engine client of the stream pool (long-lived calls: logs, exec, stats, events)."""
-    return _state(request).stream_engine
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[EngineClient, Depends(get_engine)]
-StreamEngineDep = Annotated[EngineClient, Depends(get_stream_engine)]
+SettingsDep = Annotated[Settings, Depends(_from_state(lambda s: s.settings))]
+# The ordinary pool; the stream pool serves long-lived calls (logs, exec, stats, events).
+EngineDep = Annotated[EngineClient, Depends(_from_state(lambda s: s.engine))]
+StreamEngineDep = Annotated[EngineClient, Depends(_from_state(lambda s: s.stream_engine))]
 
 # Declared on creating POSTs so the spec (and generated clients) show it; the work is done by
 # app.http.idempotency.IdempotencyMiddleware before the handler runs.
@@ -79,94 +79,50 @@ async def get_principal(request: Request) -> Principal:
 CurrentKey = Annotated[Principal, Depends(get_principal)]
 
 
-async def owned_container(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
-    """The container ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    container = await resolve_owned(engine, caller, ref)
-    note_target(container)
-    return container
+# The Owned* dependencies take the request rather than EngineDep and CurrentKey: FastAPI solves
+# every nested dependency again on each request, and on a fast route that walk costs more than
+# the ownership check itself. The caller is still the one get_principal answers.
 
 
-async def owned_volume(name: str, engine: EngineDep, caller: CurrentKey) -> str:
-    """The volume ``name``, if the caller may touch it (a foreign one is 404)."""
-    volume = await resolve_owned_volume(engine, caller, name)
+def _owned(
+    resolve: Callable[[EngineClient, Principal, str], Awaitable[str]],
+) -> Callable[[str, Request], Awaitable[str]]:
+    """A dependency: the object ``ref`` names, if the caller may touch it (a foreign one is
+    404), noted as the audit record's target."""
+
+    async def owned(ref: str, request: Request) -> str:
+        target = await resolve(_state(request).engine, await get_principal(request), ref)
+        note_target(target)
+        return target
+
+    return owned
+
+
+def _swarm(kind: SwarmKind) -> Callable[[EngineClient, Principal, str], Awaitable[str]]:
+    return lambda engine, caller, ref: resolve_owned_swarm_object(engine, caller, kind, ref)
+
+
+async def owned_volume(name: str, request: Request) -> str:
+    """The volume ``name`` (the path says ``{name}``), as ``_owned`` answers for the others."""
+    volume = await resolve_owned_volume(_state(request).engine, await get_principal(request), name)
     note_target(volume)
     return volume
 
 
-async def owned_network(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
-    """The network ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    network = await resolve_owned_network(engine, caller, ref)
-    note_target(network)
-    return network
-
-
-OwnedContainerRef = Annotated[str, Depends(owned_container)]
+OwnedContainerRef = Annotated[str, Depends(_owned(resolve_owned))]
 OwnedVolumeName = Annotated[str, Depends(owned_volume)]
-OwnedNetworkRef = Annotated[str, Depends(owned_network)]
-
-
-async def owned_service(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
-    """The swarm service ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    service = await resolve_owned_swarm_object(engine, caller, "service", ref)
-    note_target(service)
-    return service
-
-
-async def owned_secret(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
-    """The swarm secret ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    secret = await resolve_owned_swarm_object(engine, caller, "secret", ref)
-    note_target(secret)
-    return secret
-
-
-async def owned_config(ref: str, engine: EngineDep, caller: CurrentKey) -> str:
-    """The swarm config ``ref`` names, if the caller may touch it (a foreign one is 404)."""
-    config = await resolve_owned_swarm_object(engine, caller, "config", ref)
-    note_target(config)
-    return config
-
-
-OwnedServiceRef = Annotated[str, Depends(owned_service)]
-OwnedSecretRef = Annotated[str, Depends(owned_secret)]
-OwnedConfigRef = Annotated[str, Depends(owned_config)]
+OwnedNetworkRef = Annotated[str, Depends(_owned(resolve_owned_network))]
+OwnedServiceRef = Annotated[str, Depends(_owned(_swarm("service")))]
+OwnedSecretRef = Annotated[str, Depends(_owned(_swarm("secret")))]
+OwnedConfigRef = Annotated[str, Depends(_owned(_swarm("config")))]
 
 # ---------------------------------------------------------------------------- app parts
 
 
-async def get_audit_log(request: Request) -> AuditLog:
-    return _state(request).audit
-
-
-async def get_health_monitor(request: Request) -> HealthMonitor:
-    return _state(request).health_monitor
-
-
-async def get_streams(request: Request) -> StreamRegistry:
-    return _state(request).streams
-
-
-async def get_event_hub(request: Request) -> EventHub:
-    return _state(request).events
-
-
-async def get_list_coalescer(request: Request) -> Coalescer[bytes]:
-    return _state(request).container_lists
-
-
-async def get_exec_sessions(request: Request) -> SessionBook:
-    return _state(request).exec_sessions
-
-
-AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
-HealthMonitorDep = Annotated[HealthMonitor, Depends(get_health_monitor)]
-StreamsDep = Annotated[StreamRegistry, Depends(get_streams)]
-EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
-ListCoalescerDep = Annotated[Coalescer[bytes], Depends(get_list_coalescer)]
-ExecSessionsDep = Annotated[SessionBook, Depends(get_exec_sessions)]
-
-
-async def get_app_state(request: Request) -> AppState:
-    return _state(request)
-
-
-AppStateDep = Annotated[AppState, Depends(get_app_state)]
+AuditLogDep = Annotated[AuditLog, Depends(_from_state(lambda s: s.audit))]
+HealthMonitorDep = Annotated[HealthMonitor, Depends(_from_state(lambda s: s.health_monitor))]
+StreamsDep = Annotated[StreamRegistry, Depends(_from_state(lambda s: s.streams))]
+EventHubDep = Annotated[EventHub, Depends(_from_state(lambda s: s.events))]
+ListCoalescerDep = Annotated[Coalescer[bytes], Depends(_from_state(lambda s: s.container_lists))]
+ExecSessionsDep = Annotated[SessionBook, Depends(_from_state(lambda s: s.exec_sessions))]
+AppStateDep = Annotated[AppState, Depends(_from_state(lambda s: s))]

@@ -11,6 +11,7 @@ from app.http.cors import install_cors
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.problem_responses import install_problem_handlers
 from app.http.request_id import RequestContextMiddleware
+from app.http.spec import finish as finish_spec
 from app.lifespan import lifespan
 from app.observability.log_config import configure_logging
 from app.routers import (
@@ -30,7 +31,6 @@ from app.routers import (
     volumes,
 )
 from app.routers.ui import install_ui
-from app.schemas.problem import ProblemDocument
 from app.security.setup import document_security, install_security
 from app.settings import Settings
 
@@ -64,39 +64,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_cors(app, settings)  # outermost: preflights are answered before the security gate
-    app.include_router(system.probes)
-    app.include_router(metrics.router)
-    app.include_router(system.router)
-    app.include_router(containers.router)
-    app.include_router(logs.router)
-    app.include_router(execs.router)
-    app.include_router(exec_attach.router)  # issue 14: interactive exec (WebSocket)
-    app.include_router(events.router)
-    app.include_router(health.router)
-    app.include_router(images.router)
-    app.include_router(volumes.router)
-    app.include_router(networks.router)
-    app.include_router(audit.router)
-    app.include_router(swarm.router)
-    app.include_router(tickets.router)
+    # In this order in the spec.
+    for router in (
+        system.probes,
+        metrics.router,
+        system.router,
+        containers.router,
+        logs.router,
+        execs.router,
+        exec_attach.router,  # issue 14: interactive exec (WebSocket)
+        events.router,
+        health.router,
+        images.router,
+        volumes.router,
+        networks.router,
+        audit.router,
+        swarm.router,
+        tickets.router,
+    ):
+        app.include_router(router)
     install_ui(app)
-    _register_problem_schema(app)
+    _publish_spec(app)
     return app
 
 
-def _register_problem_schema(app: FastAPI) -> None:
-    """Put the Problem schema under components so every error response can refer to it."""
+def _publish_spec(app: FastAPI) -> None:
+    """The spec FastAPI generates, finished with what every operation shares (app.http.spec)."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
         if app.openapi_schema is None:
             spec = original()
-            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-            problem = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(problem.pop("$defs", {}))
-            schemas["Problem"] = problem
             document_security(spec)
-            app.openapi_schema = spec
+            app.openapi_schema = finish_spec(spec)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ Each class fixes an RFC 9457 problem's ``status``, ``type`` (``PROBLEM_BASE`` + 
     ├── Forbidden                     403 forbidden                   (role too low)
     │   └── PolicyDenied              403 policy-denied               (+ violations)
     ├── NotFound                      404 not-found
+    │   └── ImageNotFound             404 image-not-found
     ├── MethodNotAllowed              405 method-not-allowed
     ├── NotAcceptable                 406 not-acceptable
     ├── Conflict                      409 conflict                    (in use, wrong state, prefix)
@@ -100,6 +101,16 @@ class PolicyDenied(Forbidden):
 
 class NotFound(Problem):
     status, slug, title = 404, "not-found", "Not found"
+
+
+class ImageNotFound(NotFound):
+    """The image a request names is not on the engine (nor in its registry, when pulled).
+
+    Its own type, so a client can tell a missing image (pull it, or pass ``pull``) from a
+    missing container, volume or network, as the Docker SDK's ``ImageNotFound`` does.
+    """
+
+    slug, title = "image-not-found", "Image not found"
 
 
 class MethodNotAllowed(Problem):

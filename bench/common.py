@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,10 +70,20 @@ def service(**env: str) -> Iterator[Service]:
     """Dockyard as deployed (``uvicorn app.main:app`` in its own process) on a free port.
 
     ``env`` adds DOCKYARD_* settings, named without the prefix (``health_poll_interval="5"``).
-    The service logs at warning and above only, and its output goes nowhere: it never mixes
-    with what the caller prints (run it by hand to read its logs). It is stopped (SIGTERM,
-    then SIGKILL) on the way out.
+    The service logs at warning and above only (unless ``log_level=`` says otherwise), and its
+    output goes nowhere: it never mixes with what the caller prints (run it by hand to read its
+    logs). It is stopped (SIGTERM, then SIGKILL) on the way out.
     """
+    with service_process(env) as running:
+        yield running
+
+
+@contextmanager
+def service_process(
+    env: Mapping[str, str], *, python: Sequence[str] = (), stop: signal.Signals = signal.SIGTERM
+) -> Iterator[Service]:
+    """``service()`` with its process spelled out: ``python`` goes before ``-m uvicorn``
+    (``["-m", "cProfile", "-o", path]``), ``stop`` is the signal that ends it."""
     port = free_port()
     environment = {
         **os.environ,
@@ -83,7 +93,7 @@ def service(**env: str) -> Iterator[Service]:
     }
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "app.main:app",
+            sys.executable, *python, "-m", "uvicorn", "app.main:app",
             "--host", "127.0.0.1", "--port", str(port),
             "--no-access-log", "--log-level", QUIET,
         ],
@@ -98,9 +108,9 @@ def service(**env: str) -> Iterator[Service]:
         yield Service(url, process)
     finally:
         if process.poll() is None:
-            process.terminate()
+            process.send_signal(stop)
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
         process.wait(timeout=20)

@@ -141,3 +141,18 @@ ensure_base_image() {
     rm -rf "$rootfs"
     say "made $BASE_IMAGE"
 }
+
+# The pinned npm tools of clients/typescript (openapi-ts, tsc, redocly), installed with `npm ci`
+# whenever the lock file is newer than the installed tree.
+ensure_node_tools() {
+    local dir="$ROOT/clients/typescript"
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "npm is missing: install Node.js 20 or later" >&2
+        exit 1
+    fi
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] \
+        || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        say "npm ci (clients/typescript)"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}

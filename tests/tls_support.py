@@ -1,11 +1,15 @@
-"""Real TLS for tests: a CA and certificates made with the openssl CLI, a socat TLS endpoint."""
+"""Real TLS for tests: a CA and certificates made with the openssl CLI, TLS endpoints in front of
+the engine (socat, and one that takes a half-close the way dockerd does)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,3 +119,120 @@ def tls_engine(pki: Pki, engine_socket: str, log: Path) -> Iterator[int]:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+
+
+class _TLSPipe:
+    """One client connection: TLS on ``client`` (memory BIOs, so the two pump threads share the
+    TLS state under a lock and do their blocking socket I/O outside it), plain on ``engine``."""
+
+    def __init__(self, client: socket.socket, engine: socket.socket, context: ssl.SSLContext):
+        self.client, self.engine = client, engine
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
+        self.lock = threading.Lock()
+
+    def _flush(self) -> None:
+        if data := self.outgoing.read():
+            self.client.sendall(data)
+
+    def handshake(self) -> None:
+        while True:
+            with self.lock:
+                try:
+                    self.tls.do_handshake()
+                    self._flush()
+                    return
+                except ssl.SSLWantReadError:
+                    self._flush()
+            data = self.client.recv(65536)
+            if not data:
+                raise ConnectionResetError("the client left during the handshake")
+            self.incoming.write(data)
+
+    def client_to_engine(self) -> None:
+        # As dockerd's Go TLS: a close_notify, or a FIN at a record boundary, is end-of-file
+        # (no alert, no teardown), and the engine's side stays open for the output.
+        with contextlib.suppress(OSError):
+            data: bytes | None = None  # first, what arrived with the end of the handshake
+            while True:
+                plain, ended = bytearray(), data == b""
+                with self.lock:
+                    if data:
+                        self.incoming.write(data)
+                    try:
+                        while chunk := self.tls.read(65536):
+                            plain += chunk
+                        ended = True  # b"": the client's close_notify
+                    except ssl.SSLWantReadError:
+                        pass
+                    self._flush()
+                if plain:
+                    self.engine.sendall(plain)
+                if ended:
+                    self.engine.shutdown(socket.SHUT_WR)
+                    return
+                data = self.client.recv(65536)
+
+    def engine_to_client(self) -> None:
+        with contextlib.suppress(OSError):
+            while data := self.engine.recv(65536):
+                with self.lock:
+                    self.tls.write(data)
+                    self._flush()
+            with self.lock:  # the engine is done: close_notify, as Go's tls.Conn.Close sends
+                with contextlib.suppress(ssl.SSLError):
+                    self.tls.unwrap()
+                self._flush()
+
+    def serve(self) -> None:
+        try:
+            self.handshake()
+            reader = threading.Thread(target=self.client_to_engine, daemon=True)
+            reader.start()
+            self.engine_to_client()
+            with contextlib.suppress(OSError):
+                self.client.shutdown(socket.SHUT_RDWR)  # wakes the reader
+            reader.join(timeout=10)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            self.client.close()
+            self.engine.close()
+
+
+@contextmanager
+def half_closing_tls_engine(pki: Pki, engine_socket: str) -> Iterator[int]:
+    """A TLS endpoint in front of the engine socket that behaves as dockerd's own TLS does when
+    a client half-closes: socat (OpenSSL 3) ends the whole connection on a FIN without
+    close_notify, dockerd (Go's crypto/tls) reads it as end-of-file and keeps sending output.
+    Requires a client certificate signed by ``pki.ca``; yields its port."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(pki.server_cert), str(pki.server_key))
+    context.load_verify_locations(str(pki.ca))
+    context.verify_mode = ssl.CERT_REQUIRED
+    listener = socket.create_server(("127.0.0.1", 0))
+    port: int = listener.getsockname()[1]
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    engine.connect(engine_socket)
+                except OSError:
+                    client.close()
+                    engine.close()
+                    continue
+                pipe = _TLSPipe(client, engine, context)
+                threading.Thread(target=pipe.serve, name="tls-pipe", daemon=True).start()
+
+    acceptor = threading.Thread(target=accept, name="tls-endpoint", daemon=True)
+    acceptor.start()
+    try:
+        yield port
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        listener.close()
+        acceptor.join(timeout=10)

@@ -9,7 +9,9 @@ speaks HTTP. Where the engine is, and whether over TLS, is ``engine.endpoint``
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import ssl
 from typing import Any
 
 import aiodocker
@@ -24,7 +26,6 @@ from app.engine.images import Images
 from app.engine.networks import Networks
 from app.engine.swarm import Swarm
 from app.engine.system import System
-from app.engine.tracing import engine_trace_config
 from app.engine.transport import Transport
 from app.engine.volumes import Volumes
 from app.settings import Settings, docker_environment
@@ -35,19 +36,73 @@ class _AbortingHandler(ResponseHandler):
 
     A graceful TLS close waits for the peer (up to 30 s): a stream closed during shut-down would
     still be closing when the event loop stops. HTTP frames its own messages, so nothing is lost.
+    It also keeps the TCP transport under the TLS one (``raw_transport``), which alone can
+    half-close (``EngineSocket.close_stdin``, app/engine/sockets.py).
     """
+
+    raw_transport: asyncio.Transport | None = None
 
     def close(self) -> None:
         self.abort()
 
 
 class _TLSConnector(aiohttp.TCPConnector):
-    """A TCP connector whose connections end with ``_AbortingHandler`` (TLS engines only)."""
+    """A TCP connector whose connections end with ``_AbortingHandler`` (TLS engines only).
+
+    The TLS layer is added with ``loop.start_tls`` over a plain connection instead of
+    ``create_connection(ssl=...)``, so that the TCP transport under it stays reachable: asyncio's
+    and uvloop's TLS transports do not expose it, and only it can send a FIN after its buffer.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # aiohttp has no public hook for the protocol; _factory is what TCPConnector builds with.
         self._factory = functools.partial(_AbortingHandler, loop=self._loop)  # type: ignore[assignment]
+
+    async def _wrap_create_connection(
+        self,
+        *args: Any,
+        ssl: ssl.SSLContext | bool | None = None,
+        server_hostname: str | None = None,
+        **kwargs: Any,
+    ) -> tuple[asyncio.Transport, ResponseHandler]:
+        if not isinstance(ssl, _SSLContext):
+            return await super()._wrap_create_connection(
+                *args, ssl=ssl, server_hostname=server_hostname, **kwargs
+            )
+        raw, handler = await super()._wrap_create_connection(*args, ssl=False, **kwargs)
+        assert isinstance(handler, _AbortingHandler)
+        request, timeout = kwargs["req"], kwargs["timeout"]
+        try:
+            async with asyncio.timeout(timeout.sock_connect):
+                tls = await self._loop.start_tls(raw, handler, ssl, server_hostname=server_hostname)
+        except BaseException as exc:
+            raw.abort()
+            # The errors aiohttp raises for a handshake it makes itself (app/engine/errors.py
+            # reads the ssl error inside them).
+            if isinstance(exc, _SSLCertificateError):
+                raise aiohttp.ClientConnectorCertificateError(request.connection_key, exc) from exc
+            if isinstance(exc, _SSLError):
+                raise aiohttp.ClientConnectorSSLError(request.connection_key, exc) from exc
+            if isinstance(exc, OSError) and not isinstance(exc, TimeoutError):
+                raise kwargs.get("client_error", aiohttp.ClientConnectorError)(
+                    request.connection_key, exc
+                ) from exc
+            raise
+        if tls is None:  # the loop's contract allows it when the connection went meanwhile
+            raw.abort()
+            raise aiohttp.ClientConnectorError(request.connection_key, ConnectionResetError())
+        # start_tls hands the protocol to the TLS layer without a second connection_made:
+        # aiohttp writes through the transport it was last given.
+        handler.connection_made(tls)
+        handler.raw_transport = raw
+        return tls, handler
+
+
+# The parameter named like the module (aiohttp's keyword) hides it inside the method.
+_SSLContext = ssl.SSLContext
+_SSLError = ssl.SSLError
+_SSLCertificateError = ssl.CertificateError
 
 
 class EngineClient:
@@ -82,12 +137,9 @@ class EngineClient:
             total=settings.engine_timeout,
             connect=settings.engine_connect_timeout,
         )
-        # Our own session, so every engine call passes the metrics hooks (app/engine/tracing.py).
+        # Our own session; the transport times every call on it (app/engine/tracing.py).
         self._session = aiohttp.ClientSession(
-            connector=connector,
-            connector_owner=False,
-            timeout=timeout,
-            trace_configs=[engine_trace_config()],
+            connector=connector, connector_owner=False, timeout=timeout
         )
         # Built inside the running loop (the lifespan). The version is negotiated lazily on the
         # first call, so the service starts (and /livez answers) even while the engine is down.

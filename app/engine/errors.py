@@ -17,9 +17,11 @@ from app.problems import (
     EngineFailure,
     EngineTimeout,
     EngineUnavailable,
+    ImageNotFound,
     NotFound,
     Problem,
     SwarmInactive,
+    Unprocessable,
 )
 
 UNREACHABLE = 900  # aiodocker's status for "could not connect"
@@ -27,15 +29,30 @@ UNREACHABLE = 900  # aiodocker's status for "could not connect"
 # What the engine layer raises; the HTTP layer renders each through problem_from_exception.
 ENGINE_EXCEPTIONS: tuple[type[Exception], ...] = (DockerError, TimeoutError, aiohttp.ClientError)
 
-# The engine answers 500 for some failures that are the caller's conflict, not the engine's.
-_CONFLICT_HINTS = (
-    "port is already allocated",
-    "address already in use",
-    "is already in use",
-)
 # An id prefix that names more than one object is a conflict whatever status the engine gives
 # it (500 for containers, 400 "network ... is ambiguous" for networks): one answer, 409.
 _AMBIGUOUS_HINTS = ("Multiple IDs found", "is ambiguous", "ambiguous digest")
+
+# The engine answers 500 for many failures the caller can fix; its message says which. The one
+# table of those (checked in order, after the engine's own 4xx statuses): never a 5xx for
+# something the client can fix.
+_CLIENT_ERRORS: tuple[tuple[str, type[Problem]], ...] = (
+    # A resource in the wrong state, or in use.
+    ("port is already allocated", Conflict),
+    ("address already in use", Conflict),
+    ("is already in use", Conflict),
+    ("is not paused", Conflict),  # unpause
+    ("is already paused", Conflict),  # pause
+    ("is not running", Conflict),  # pause, exec, kill
+    ("is paused", Conflict),  # stop, kill, exec of a paused container
+    ("is not connected to", Conflict),  # network disconnect
+    # Input the engine could not use.
+    ("Cannot locate specified Dockerfile", BadRequest),
+    ("Error processing tar file", BadRequest),  # a tar body that is not one
+    ("invalid --security-opt", Unprocessable),
+    ("ps: error", Unprocessable),  # top: ps_args the container's ps does not take
+    ("failed to parse value as time or duration", Unprocessable),  # prune until
+)
 
 # A swarm call on an engine that is not a swarm manager: a 503 the engine words this way (on a
 # node in no swarm and on a worker alike). The one place it becomes ``swarm-inactive``.
@@ -44,9 +61,6 @@ SWARM_INACTIVE_DETAIL = (
     "the Docker engine behind Dockyard is not a swarm manager: run 'docker swarm init' on it, "
     "or point DOCKYARD_ENGINE_URL at a manager node of the cluster"
 )
-
-# ... and some that are the caller's bad input.
-_BAD_REQUEST_HINTS = ("Cannot locate specified Dockerfile",)
 
 
 _IN_USE_BY = re.compile(r'already in use by container \\?"?[0-9a-f]{12,64}\\?"?')
@@ -67,6 +81,8 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
     if any(hint in message for hint in _AMBIGUOUS_HINTS):
         return Conflict(message)
     if status == 404:
+        if any(hint in message.lower() for hint in _IMAGE_MISSING):
+            return ImageNotFound(message)
         return NotFound(message)
     if status == 409:
         # Issue 11: "... is already in use by container \"<id>\"" would tell any key the id of a
@@ -79,12 +95,23 @@ def problem_from_docker_error(exc: DockerError, retry_after: int = 5) -> Problem
         # network's pool, removing a predefined network): a conflict with what exists, not an
         # authorisation failure of ours.
         return Conflict(message)
-    if any(hint in message for hint in _BAD_REQUEST_HINTS):
-        return BadRequest(message)
-    if any(hint in message for hint in _CONFLICT_HINTS):
-        return Conflict(_IN_USE_BY.sub("already in use by another container", message))
+    for hint, problem in _CLIENT_ERRORS:
+        if hint in message:
+            return problem(_IN_USE_BY.sub("already in use by another container", message))
     return EngineFailure(message, engine_status=status)
 
+
+# How the engine's 404s say an image is missing: "No such image: x" (inspect, create, tag,
+# remove), "An image does not exist locally with the tag: x" (push), "manifest for x not found:
+# manifest unknown" and "repository x not found" (a pull the registry cannot serve).
+_IMAGE_MISSING = (
+    "no such image",
+    "an image does not exist locally",
+    "manifest unknown",
+    "manifest for ",
+    "repository does not exist",
+    "repository name not known",
+)
 
 # Errors inside a pull or push stream arrive as text after a 200; these name a missing image.
 _NOT_FOUND_HINTS = (
@@ -96,14 +123,25 @@ _NOT_FOUND_HINTS = (
 )
 
 
+_BUILD_BASE_MISSING = (
+    "manifest unknown",
+    "repository does not exist",
+    "no such image",
+    "not found: manifest",
+)
+
+
 def problem_from_stream_error(operation: str, message: str, log: list[str]) -> Problem:
     """The problem for an error the engine reported inside a pull, push or build stream."""
     message = message.strip() or "the engine gave no message"
-    if operation == "build":
-        return BuildFailed(message, log=log)
     lowered = message.lower()
+    if operation == "build":
+        # A FROM image the registry does not have; any other failure is the build's own.
+        if any(hint in lowered for hint in _BUILD_BASE_MISSING):
+            return ImageNotFound(message, log=log)
+        return BuildFailed(message, log=log)
     if any(hint in lowered for hint in _NOT_FOUND_HINTS):
-        return NotFound(message, log=log)
+        return ImageNotFound(message, log=log)
     return EngineFailure(message, log=log)
 
 

@@ -19,27 +19,51 @@ class Stream(IntEnum):
     STDERR = 2
 
 
+_STDOUT, _STDERR = Stream.STDOUT, Stream.STDERR
+
+
 class FrameParser:
-    """Turns arbitrary chunks of a multiplexed stream into (stream, payload) pairs."""
+    """Turns arbitrary chunks of a multiplexed stream into (stream, payload) pairs.
+
+    The hot path of log streaming: each payload is one slice of the chunk it arrived in. Bytes
+    of an unfinished frame wait as a list of pieces, joined once the frame can be complete, so
+    a large frame arriving in many small chunks is still copied a bounded number of times.
+    """
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
+        self._pieces: list[bytes] = []
+        self._held = 0  # bytes in _pieces
+        self._wanted = _HEADER.size  # bytes needed before the next frame can be complete
 
     def feed(self, chunk: bytes) -> list[tuple[Stream, bytes]]:
-        self._buffer += chunk
+        if self._pieces:
+            self._pieces.append(chunk)
+            self._held += len(chunk)
+            if self._held < self._wanted:
+                return []
+            data = b"".join(self._pieces)
+        else:
+            data = bytes(chunk)
         frames: list[tuple[Stream, bytes]] = []
-        view = self._buffer
+        add = frames.append
+        unpack = _HEADER.unpack_from
+        size = len(data)
         offset = 0
-        while len(view) - offset >= _HEADER.size:
-            kind, length = _HEADER.unpack_from(view, offset)
-            end = offset + _HEADER.size + length
-            if len(view) < end:
+        wanted = _HEADER.size
+        while size - offset >= _HEADER.size:
+            kind, length = unpack(data, offset)
+            start = offset + _HEADER.size
+            end = start + length
+            if end > size:
+                wanted = end - offset
                 break
             if length:
-                stream = Stream.STDERR if kind == Stream.STDERR else Stream.STDOUT
-                frames.append((stream, bytes(view[offset + _HEADER.size : end])))
+                add((_STDERR if kind == _STDERR else _STDOUT, data[start:end]))
             offset = end
-        del self._buffer[:offset]
+        rest = data[offset:] if offset < size else b""
+        self._pieces = [rest] if rest else []
+        self._held = len(rest)
+        self._wanted = wanted
         return frames
 
 

@@ -6,18 +6,25 @@ and then speak raw bytes both ways: the multiplexed output (or a TTY's bytes) in
 engine metrics) and is never handed back to the pool: ``close()`` drops it. Reads pause the
 socket once ``_READ_LIMIT`` bytes wait unread; writes return once the socket has drained, so
 neither side is buffered without bound.
+
+End of stdin over TLS: asyncio's and uvloop's TLS transports cannot half-close (no
+``write_eof``). Like the docker CLI, :meth:`EngineSocket.close_stdin` then half-closes the TCP
+connection under the TLS layer, once every stdin byte has left it: dockerd's TLS (Go's
+crypto/tls) reads a FIN at a record boundary as end-of-file, and the output keeps coming. A TLS
+``close_notify`` is no alternative here: once Python's ssl module has sent one, the engine's own
+close_notify raises instead of reading as end-of-file, and the last output read with it is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiodocker.exceptions import DockerError
 
+from app.engine.closing import ClosedOnExit
 from app.engine.frames import FrameParser, Stream
 
 _READ_LIMIT = 128 * 1024  # unread output past which the engine socket stops being read
@@ -83,7 +90,7 @@ class OutputQueue:
         return frame
 
 
-class EngineSocket:
+class EngineSocket(ClosedOnExit):
     """One hijacked engine connection; the caller owns it (``async with`` or ``close()``)."""
 
     def __init__(self, response: aiohttp.ClientResponse, *, tty: bool) -> None:
@@ -95,6 +102,7 @@ class EngineSocket:
         self._transport = connection.transport
         self._inbox = OutputQueue(self._protocol, tty=tty)
         self._closed = False
+        self._stdin_closed = False
         # From here on the bytes are ours: aiohttp hands them to the inbox, not to an HTTP parser.
         self._protocol.set_parser(self._inbox, self._inbox)
         self._protocol.force_close()
@@ -111,18 +119,39 @@ class EngineSocket:
         transport = self._transport
         if self._closed or transport is None or transport.is_closing():
             raise ConnectionResetError("the engine connection is closed")
+        if self._stdin_closed:
+            raise ConnectionResetError("stdin was closed")
         transport.write(data)
+        await self._drain()
+
+    async def close_stdin(self) -> None:
+        """Half-close: the process reads end-of-file once everything written reached the engine;
+        its output keeps coming. A ``write`` afterwards raises ``ConnectionResetError``."""
+        transport = self._transport
+        if self._stdin_closed or self._closed or transport is None or transport.is_closing():
+            return
+        self._stdin_closed = True
+        if transport.can_write_eof():  # a unix socket or plain TCP
+            transport.write_eof()
+            return
+        # TLS (app/engine/client.py). Duck-typed: uvloop's transports are no asyncio.Transport.
+        raw = getattr(self._protocol, "raw_transport", None)
+        if raw is None or not raw.can_write_eof():
+            return
+        # With a high-water mark of 1 the TLS transport pauses us while it holds anything, so
+        # the drain returns once every record went to the TCP transport, whose write_eof()
+        # sends the FIN after what it still buffers.
+        transport.set_write_buffer_limits(high=1, low=0)
+        await self._drain()
+        if not raw.is_closing():
+            raw.write_eof()
+
+    async def _drain(self) -> None:
         try:
             # aiohttp's own StreamWriter.drain() waits on this; there is no public handle.
             await self._protocol._drain_helper()
         except aiohttp.ClientError as exc:
             raise ConnectionResetError("the engine connection is closed") from exc
-
-    def close_stdin(self) -> None:
-        """Half-close: the process reads end-of-file, its output keeps coming."""
-        transport = self._transport
-        if transport is not None and transport.can_write_eof() and not transport.is_closing():
-            transport.write_eof()
 
     def close(self) -> None:
         """Drop the connection (idempotent); a still-running process is not stopped by it."""
@@ -130,14 +159,3 @@ class EngineSocket:
             self._closed = True
             self._response.close()  # closes the socket: an upgraded connection is never reused
             self._inbox.feed_eof()
-
-    async def __aenter__(self) -> EngineSocket:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -9,16 +9,44 @@ problem, so routes, streams and waits all report it the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from app.engine.transport import JSON, EngineStream, Filters, Rows, Transport, filters_param, path
+
+
+class DataObjects:
+    """Secrets or configs (the same four operations): ``await engine.swarm.secrets.list(f)``."""
+
+    def __init__(self, http: Transport, kind: Literal["secrets", "configs"]) -> None:
+        self._http = http
+        self._kind = kind
+
+    async def list(self, filters: Filters) -> Rows:
+        result: Rows = await self._http.json("GET", self._kind, params=filters_param(filters))
+        return result
+
+    async def create(self, body: JSON) -> str:
+        result: JSON = await self._http.json("POST", f"{self._kind}/create", body=body)
+        return str(result["ID"])
+
+    async def inspect(self, ref: str) -> JSON:
+        result: JSON = await self._http.json("GET", path(self._kind, ref))
+        return result
+
+    async def remove(self, ref: str) -> None:
+        await self._http.send("DELETE", path(self._kind, ref))
 
 
 class Swarm:
     """The swarm an engine manages: ``await engine.swarm.list_services(filters)``."""
 
+    secrets: DataObjects
+    configs: DataObjects
+
     def __init__(self, http: Transport) -> None:
         self._http = http
+        self.secrets = DataObjects(http, "secrets")
+        self.configs = DataObjects(http, "configs")
 
     async def inspect(self) -> JSON:
         result: JSON = await self._http.json("GET", "swarm")
@@ -83,35 +111,3 @@ class Swarm:
             params={"version": str(version)},
             body=spec,
         )
-
-    # ------------------------------------------------------------------ secrets, configs
-
-    async def list_secrets(self, filters: Filters) -> Rows:
-        result: Rows = await self._http.json("GET", "secrets", params=filters_param(filters))
-        return result
-
-    async def create_secret(self, body: JSON) -> str:
-        result: JSON = await self._http.json("POST", "secrets/create", body=body)
-        return str(result["ID"])
-
-    async def inspect_secret(self, ref: str) -> JSON:
-        result: JSON = await self._http.json("GET", path("secrets", ref))
-        return result
-
-    async def remove_secret(self, ref: str) -> None:
-        await self._http.send("DELETE", path("secrets", ref))
-
-    async def list_configs(self, filters: Filters) -> Rows:
-        result: Rows = await self._http.json("GET", "configs", params=filters_param(filters))
-        return result
-
-    async def create_config(self, body: JSON) -> str:
-        result: JSON = await self._http.json("POST", "configs/create", body=body)
-        return str(result["ID"])
-
-    async def inspect_config(self, ref: str) -> JSON:
-        result: JSON = await self._http.json("GET", path("configs", ref))
-        return result
-
-    async def remove_config(self, ref: str) -> None:
-        await self._http.send("DELETE", path("configs", ref))

@@ -1,23 +1,29 @@
 """The one HTTP conversation with the engine: requests, timeouts and owned streams.
 
 Every resource object (``containers``, ``images`` …) talks through a :class:`Transport`; it is
-the only code that touches aiodocker's request methods, so quoting, draining, filters and
-timeouts are written once.
+the only code that sends requests, so quoting, draining, filters, timeouts and the engine call
+metrics are written once. It speaks to aiodocker's session directly (with aiodocker's version
+negotiation, parameter encoding and errors): aiodocker's request wrappers and aiohttp's trace
+hooks cost more than the rest of a fast call.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 import aiodocker
 import aiohttp
 from aiodocker.exceptions import DockerError
+from aiodocker.utils import httpize, parse_result
+from multidict import CIMultiDict
+from yarl import URL
 
+from app.engine.closing import ClosedOnExit
 from app.engine.sockets import EngineSocket
+from app.engine.tracing import EngineCall
 
 JSON = dict[str, Any]
 Rows = list[JSON]
@@ -33,6 +39,9 @@ ENGINE_FAILURES: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
+
+# aiodocker's decoding of an answer by its content type (JSON, text, tar), typed.
+_decoded: Callable[[aiohttp.ClientResponse], Awaitable[Any]] = parse_result
 
 READ_SIZE = 256 * 1024  # large reads: frame-by-frame reading halves the throughput
 
@@ -67,7 +76,7 @@ class Request(TypedDict, total=False):
     timeouts: aiohttp.ClientTimeout | None
 
 
-class EngineStream:
+class EngineStream(ClosedOnExit):
     """An engine response body the caller reads and must close (``async with`` does).
 
     aiodocker's own followers never release their pooled connection when the reader stops early
@@ -89,17 +98,6 @@ class EngineStream:
     def close(self) -> None:
         # close(), not release(): a half-read body must not go back to the pool.
         self._response.close()
-
-    async def __aenter__(self) -> EngineStream:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class Transport:
@@ -128,6 +126,61 @@ class Transport:
 
     # ------------------------------------------------------------------ requests
 
+    async def _version(self) -> str:
+        """The API version path segment, negotiated with the engine on the first call."""
+        if self._docker.api_version == "auto":
+            found = await self.json("GET", "version", versioned=False)
+            self._docker.api_version = "v" + str(found["ApiVersion"])
+        return str(self._docker.api_version)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None,
+        data: Any,
+        headers: Mapping[str, str] | None,
+        timeouts: aiohttp.ClientTimeout,
+        chunked: bool | None = None,
+        versioned: bool = True,
+        read_until_eof: bool = True,
+    ) -> aiohttp.ClientResponse:
+        """Send one request, timed; an error status raises ``EngineError`` (as aiodocker does)."""
+        docker = self._docker
+        base = docker.docker_host
+        target = URL(f"{base}/{await self._version()}/{url}" if versioned else f"{base}/{url}")
+        sent: CIMultiDict[str] = CIMultiDict(headers or {})
+        sent.setdefault("Content-Type", "application/json")
+        call = EngineCall(method, target.path)
+        try:
+            response = await docker.session.request(
+                method,
+                target,
+                params=httpize(dict(params)) if params else None,
+                headers=sent,
+                data=data,
+                timeout=timeouts,
+                chunked=chunked,
+                read_until_eof=read_until_eof,
+            )
+        except BaseException as exc:
+            call.failed(exc)
+            if isinstance(exc, aiohttp.ClientConnectionError) and not isinstance(exc, TimeoutError):
+                raise DockerError(
+                    900, f"Cannot connect to Docker Engine via {docker._connection_info} [{exc}]"
+                ) from exc
+            raise
+        call.answered(response.status)
+        if response.status // 100 in (4, 5):
+            what = await response.read()
+            content_type = response.headers.get("content-type", "")
+            response.close()
+            if content_type == "application/json":
+                raise DockerError(response.status, json.loads(what.decode("utf8"))["message"])
+            raise DockerError(response.status, what.decode("utf8"))
+        return response
+
     async def json(
         self,
         method: str,
@@ -139,14 +192,19 @@ class Transport:
         versioned: bool = True,
     ) -> Any:
         """A call whose answer is a JSON document (``timeouts`` None: the client's)."""
-        return await self._docker._query_json(
-            url,
+        response = await self._request(
             method,
-            params=dict(params) if params else None,
+            url,
+            params=params,
             data=json.dumps(body) if body is not None else None,
-            timeout=timeouts if timeouts is not None else self._docker._timeout,
-            versioned_api=versioned,
+            headers=None,
+            timeouts=timeouts if timeouts is not None else self._docker._timeout,
+            versioned=versioned,
         )
+        try:
+            return await _decoded(response)
+        finally:
+            response.release()
 
     async def send(self, method: str, url: str, **request: Unpack[Request]) -> None:
         """A call whose answer has no body worth reading; it is read to the end and released.
@@ -155,7 +213,6 @@ class Transport:
         """
         request["timeouts"] = request.get("timeouts") or self._docker._timeout
         stream = await self.open(method, url, **request)
-        # aiodocker does not release the response; reading it to the end does.
         try:
             await stream._response.read()
         finally:
@@ -169,13 +226,13 @@ class Transport:
         An error status raises here, before the caller has anything to close.
         """
         params, body, timeouts = request.get("params"), request.get("body"), request.get("timeouts")
-        response = await self._docker._do_query(
-            url,
+        response = await self._request(
             method,
-            params=dict(params) if params else None,
+            url,
+            params=params,
             data=json.dumps(body) if body is not None else request.get("data"),
             headers=request.get("headers"),
-            timeout=timeouts if timeouts is not None else self.unbounded(),
+            timeouts=timeouts if timeouts is not None else self.unbounded(),
             chunked=chunked,
         )
         return EngineStream(response)
@@ -192,13 +249,13 @@ class Transport:
 
         The caller owns the socket; an error status raises here, before there is one to close.
         """
-        response = await self._docker._do_query(
-            url,
+        response = await self._request(
             "POST",
-            params=dict(params) if params else None,
+            url,
+            params=params,
             data=json.dumps(body) if body is not None else None,
             headers={"Connection": "Upgrade", "Upgrade": "tcp"},
-            timeout=self.unbounded(),  # it lasts as long as the process; callers bound it
+            timeouts=self.unbounded(),  # it lasts as long as the process; callers bound it
             read_until_eof=False,
         )
         try:

@@ -8,7 +8,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.context import current_request_id
-from app.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
+from app.observability.metrics import HTTP_DURATION, HTTP_REQUESTS, counter, histogram
 
 log = logging.getLogger("dockyard.access")
 
@@ -54,8 +54,8 @@ class AccessMiddleware:
             elapsed = time.perf_counter() - started
             method = str(scope.get("method", ""))
             route = route_template(scope)
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_DURATION.labels(method, route).observe(elapsed)
+            counter(HTTP_REQUESTS, method, route, str(status)).inc()
+            histogram(HTTP_DURATION, method, route).observe(elapsed)
             log.info(
                 "%s %s %s",
                 method,

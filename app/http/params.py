@@ -1,9 +1,9 @@
-"""Query parameters several stream routes read the same way, with one answer when they are bad."""
+"""Parameters several stream routes read the same way, with one answer when they are bad."""
 
 from __future__ import annotations
 
-from app.problems import Unprocessable
-from app.services.log_lines import time_param
+from app.problems import BadRequest, Unprocessable
+from app.services.log_lines import ResumePoint, time_param
 
 
 def time_query(name: str, value: str | None) -> str | None:
@@ -16,3 +16,13 @@ def time_query(name: str, value: str | None) -> str | None:
         raise Unprocessable(
             f"{name}: {exc}", errors=[{"loc": ["query", name], "msg": str(exc)}]
         ) from exc
+
+
+def resume_header(last_event_id: str | None) -> ResumePoint | None:
+    """Where a log stream resumes (``Last-Event-ID``); an id no log gave out is 400."""
+    if not last_event_id:
+        return None
+    try:
+        return ResumePoint.parse(last_event_id)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.engine.errors import ENGINE_EXCEPTIONS, problem_from_exception
 from app.http.context import current_request_id
@@ -115,6 +116,17 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail, headers = str(exc.detail), dict(exc.headers or {})
+    if exc.status_code == 400 and detail == _UNPARSABLE_BODY:
+        # FastAPI's words for a JSON body that is not even text: as invalid as any bad JSON,
+        # which it answers 422, so one answer for both.
+        errors = [{"loc": ["body"], "msg": "the body is not valid JSON"}]
+        return problem_response(
+            Unprocessable("the request body is not valid JSON", errors=errors), request.url.path
+        )
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route that matched the path; the
+        # spec's answer is every method any route serves there.
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     kind = _BY_STATUS.get(exc.status_code)
     problem = (
         kind(detail, headers=headers)
@@ -122,6 +134,20 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         else HTTPError(exc.status_code, detail, headers=headers)
     )
     return problem_response(problem, request.url.path)
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route serves at this path (what the spec lists for it)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:

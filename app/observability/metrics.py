@@ -6,6 +6,8 @@ Every metric lives on prometheus_client's default registry, so metrics other mod
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from prometheus_client import Counter, Gauge, Histogram
 
 # Engine calls are mostly sub-millisecond; HTTP requests include whole jobs and streams.
@@ -66,3 +68,18 @@ STREAM_KINDS = (
 )
 for _kind in STREAM_KINDS:
     OPEN_STREAMS.labels(_kind)
+
+
+# ``metric.labels(...)`` validates the values and takes a lock on every call; the hot paths (each
+# request, each engine call) look their series up here instead. Series are never removed, so a
+# cached child is the one ``labels`` would return; the cache is bounded like the label values.
+@lru_cache(maxsize=4096)
+def counter(metric: Counter, *values: str) -> Counter:
+    """The child of ``metric`` for these label values."""
+    return metric.labels(*values)
+
+
+@lru_cache(maxsize=4096)
+def histogram(metric: Histogram, *values: str) -> Histogram:
+    """The child of ``metric`` for these label values."""
+    return metric.labels(*values)

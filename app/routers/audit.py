@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from app.deps import AuditLogDep, SettingsDep, StreamsDep
+from app.http.negotiation import JSON, SSE, negotiate
 from app.schemas.problem import problems
+from app.schemas.stream_events import ALWAYS, sse_content
 from app.security.audit import AuditRecord, matches
 from app.streams.responses import subscription_stream
-from app.streams.sse import Event, wants_sse
+from app.streams.sse import Event
 
 router = APIRouter(prefix="/v1/audit", tags=["security"])
 
@@ -20,11 +22,12 @@ router = APIRouter(prefix="/v1/audit", tags=["security"])
     "",
     response_model=list[AuditRecord],
     responses={
-        200: {
-            "description": "Records (JSON), or new records as they happen (SSE)",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        },
-        **problems(401, 403, 429),
+        200: sse_content(
+            "Records (JSON), or under Accept: text/event-stream new records as they happen",
+            "SseAudit",
+            *ALWAYS,
+        ),
+        **problems(401, 403, 406, 429),
     },
 )
 async def list_audit(
@@ -41,7 +44,7 @@ async def list_audit(
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> Any:
     """Audit records, oldest first (admin). ``Accept: text/event-stream`` follows new ones."""
-    if not wants_sse(request.headers.get("accept")):
+    if negotiate(request.headers.get("accept"), (JSON, SSE)) == JSON:
         return audit.read(key_id=key, action=action, since=since, until=until, limit=limit)
     ticket = streams.acquire("audit")
 

@@ -20,6 +20,8 @@ from app.deps import (
 )
 from app.engine.upstream import UpstreamResponse
 from app.http.disconnect import CLIENT_CLOSED_REQUEST, unless_client_leaves
+from app.http.negotiation import JSON, SSE, negotiate
+from app.http.params import time_query
 from app.routers import run_stream
 from app.schemas.containers import (
     Container,
@@ -34,10 +36,10 @@ from app.schemas.containers import (
 )
 from app.schemas.health import HealthStatus
 from app.schemas.media import require_tar, tar_request_body, tar_response
-from app.schemas.problem import problems
+from app.schemas.problem import located, problems
 from app.schemas.query import LabelFilter
+from app.schemas.stream_events import OUTPUT, sse_content
 from app.services import archive, containers, health, run
-from app.streams import sse
 
 router = APIRouter(prefix="/v1/containers", tags=["containers"])
 
@@ -89,10 +91,11 @@ async def list_containers(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=Container,
-    responses=problems(400, 403, 404, 409),
+    responses={**located("The container, at Location"), **problems(400, 403, 404, 409)},
 )
 async def create_container(
     spec: ContainerSpec,
+    response: Response,
     engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
@@ -104,15 +107,22 @@ async def create_container(
     The spec passes the key's policy profile first: a refusal is a 403 ``policy-denied``
     problem listing every violation, and nothing reaches the engine.
     """
-    return await containers.create(engine, caller, spec, start=start, settings=settings)
+    created = await containers.create(engine, caller, spec, start=start, settings=settings)
+    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    return created
 
 
 @router.post(
     "/run",
     response_model=RunResult,
     responses={
-        200: sse.sse_content("The result, or as SSE: output events, then end"),
-        **problems(400, 403, 404, 409, 429),
+        200: sse_content(
+            "The result, or under Accept: text/event-stream its output as it happens, then end "
+            "(first the image's pull progress when the pull policy pulls)",
+            "SseProgress",
+            *OUTPUT,
+        ),
+        **problems(400, 403, 404, 406, 409, 429),
     },
 )
 async def run_container(
@@ -130,7 +140,7 @@ async def run_container(
     A non-zero exit is data, unless ``check`` is set (then a 422 ``container-error`` problem).
     With ``Accept: text/event-stream`` the output streams as it happens, then ``end``.
     """
-    if sse.wants_sse(request.headers.get("accept")):
+    if negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
         return await run_stream.stream(
             engine, stream_engine, caller, spec, streams, settings, request.url.path
         )
@@ -152,11 +162,16 @@ async def prune_containers(
     caller: CurrentKey,
     label: LabelFilter = None,
     until: Annotated[
-        str | None, Query(description="Only containers created before this time", max_length=64)
+        str | None,
+        Query(
+            description="Only containers created before this time: RFC 3339, unix seconds, "
+            "or a duration ago ('10m')",
+            max_length=64,
+        ),
     ] = None,
 ) -> PruneResult:
     """Remove stopped containers (optionally only those with these labels)."""
-    return await containers.prune(engine, caller, labels=label, until=until)
+    return await containers.prune(engine, caller, labels=label, until=time_query("until", until))
 
 
 @router.get("/{ref}", response_model=Container, responses=problems(404, 409))
@@ -289,7 +304,7 @@ async def container_changes(ref: OwnedContainerRef, engine: EngineDep) -> list[F
     status_code=status.HTTP_200_OK,
     responses={
         200: tar_response("A tar archive of the path (sent as application/x-tar)"),
-        **problems(400, 404),
+        **problems(400, 404, 409, 429),
     },
 )
 async def get_archive(

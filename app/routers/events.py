@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request
 
 from app.deps import CurrentKey, EventHubDep, SettingsDep, StreamEngineDep, StreamsDep
+from app.http.negotiation import SSE, negotiate
 from app.http.params import time_query
 from app.problems import BadRequest
 from app.schemas.problem import problems
-from app.schemas.query import LabelSelector
+from app.schemas.query import ContainerSelector, LabelFilter
+from app.schemas.stream_events import ALWAYS, sse_content
 from app.services import events
-from app.streams import sse
 from app.streams.responses import EventStream, stream_response
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -42,7 +43,10 @@ def _after_ns(last_event_id: str | None, since: str | None) -> int | None:
     "/events",
     response_class=EventStream,
     status_code=200,
-    responses={200: sse.sse_content("Engine events as SSE"), **problems(400, 429)},
+    responses={
+        200: sse_content("Engine events as SSE", "SseEngineEvent", *ALWAYS),
+        **problems(400, 406, 429),
+    },
 )
 async def stream_events(
     request: Request,
@@ -52,8 +56,10 @@ async def stream_events(
     streams: StreamsDep,
     caller: CurrentKey,
     type: Annotated[list[EventType] | None, Query(description="Repeat for OR")] = None,
-    label: Annotated[list[LabelSelector] | None, Query(description="'k' or 'k=v'; AND")] = None,
-    container: Annotated[list[str] | None, Query(description="Id (prefix) or name")] = None,
+    label: LabelFilter = None,
+    container: Annotated[
+        list[ContainerSelector] | None, Query(description="Id, id prefix or name; repeat for OR")
+    ] = None,
     since: Annotated[str | None, Query(max_length=64)] = None,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> EventStream:
@@ -62,6 +68,7 @@ async def stream_events(
     ``Last-Event-ID`` (or ``since``) replays what happened after it, then follows live events.
     A client too slow for its buffer gets ``event: error`` (reason ``overflow``) and is closed.
     """
+    negotiate(request.headers.get("accept"), (SSE,))  # 406 for a client that wants no stream
     filters = events.EventFilter.for_caller(
         caller, types=type or (), labels=label or (), containers=container or ()
     )

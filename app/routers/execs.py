@@ -14,12 +14,13 @@ from app.deps import (
     StreamEngineDep,
     StreamsDep,
 )
+from app.http.negotiation import JSON, SSE, negotiate
 from app.routers.exec_attach import ATTACH_DESCRIPTION, ATTACH_PATH
 from app.schemas.inputs import ExecSession
 from app.schemas.problem import problems
+from app.schemas.stream_events import OUTPUT, sse_content
 from app.schemas.streams import ExecInfo, ExecResult, ExecSpec, ExecStarted
 from app.services import execs
-from app.streams import sse
 from app.streams.responses import stream_response
 
 router = APIRouter(prefix="/v1", tags=["execs"])
@@ -40,14 +41,13 @@ EXEC_DESCRIPTION = (
     description=EXEC_DESCRIPTION,
     response_model=ExecResult,
     responses={
-        200: {
-            "description": "The result; with Accept: text/event-stream, stdout/stderr events "
-            "then end {reason, exit_code}",
-            "content": {sse.MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}}},
-        },
+        200: sse_content(
+            "The result; with Accept: text/event-stream, stdout/stderr events then end",
+            *OUTPUT,
+        ),
         201: {"model": ExecSession, "description": "interactive: created; attach to start it"},
         202: {"model": ExecStarted, "description": "detach: started, not waited for"},
-        **problems(400, 404, 409, 429),
+        **problems(400, 404, 406, 409, 429),
     },
 )
 async def exec_in_container(
@@ -82,7 +82,7 @@ async def exec_in_container(
             ExecStarted(exec_id=prepared.exec_id).model_dump(),
             status_code=status.HTTP_202_ACCEPTED,
         )
-    if sse.wants_sse(request.headers.get("accept")):
+    if negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
         return stream_response(
             execs.sse_events(engine, prepared),
             ticket=streams.acquire("exec"),

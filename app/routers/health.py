@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from app.deps import CurrentKey, HealthMonitorDep, OwnedContainerRef, SettingsDep, StreamsDep
+from app.http.negotiation import SSE, negotiate
 from app.schemas.health import HealthState, HealthStatus, HealthTransition
 from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
+from app.schemas.stream_events import ALWAYS, sse_content
 from app.services import health
 from app.streams.responses import EventStream, subscription_stream
 from app.streams.sse import Event
@@ -37,22 +39,13 @@ async def container_health(ref: OwnedContainerRef, monitor: HealthMonitorDep) ->
 
 
 _SSE_DOC: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": (
-            "Server-sent events: `event: health` with a HealthTransition as data, one per status "
-            "change, in the order the cache saw them; `: ping` every 15 s; `event: error` (a "
-            "problem) then close when the client falls too far behind."
-        ),
-        "content": {
-            "text/event-stream": {
-                # The schema of each event's data (one HealthTransition per event).
-                "schema": HealthTransition.model_json_schema(by_alias=True),
-                "example": 'event: health\ndata: {"container_id": "…", "name": "web", '
-                '"from": "healthy", "to": "unhealthy", "failing_streak": 3, '
-                '"last_output": "missing", "at": "2025-01-01T00:00:00Z"}\n\n',
-            }
-        },
-    },
+    200: sse_content(
+        "`event: health` with a HealthTransition as data, one per status change, in the order "
+        "the cache saw them; `event: error` (a problem) then close when the client falls too "
+        "far behind",
+        "SseHealth",
+        *ALWAYS,
+    ),
 }
 
 
@@ -60,7 +53,7 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
     "/v1/health/events",
     response_class=EventStream,
     status_code=200,
-    responses={**_SSE_DOC, **problems()},
+    responses={**_SSE_DOC, **problems(406, 429)},
 )
 async def health_events(
     request: Request,
@@ -70,6 +63,7 @@ async def health_events(
     streams: StreamsDep,
 ) -> EventStream:
     """Stream health transitions: ``{container_id, name, from, to, failing_streak, ...}``."""
+    negotiate(request.headers.get("accept"), (SSE,))  # 406 for a client that wants no stream
     visible = health.visible_to(monitor.cache, caller)
     ticket = streams.acquire("health")
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.deps import CurrentKey, EngineDep, SettingsDep, StreamsDep
+from app.http.negotiation import JSON, SSE, negotiate
 from app.schemas.images import (
     BuildOptions,
     Image,
@@ -21,25 +23,24 @@ from app.schemas.images import (
     PushSpec,
     TagSpec,
 )
-from app.schemas.media import require_tar, tar_request_body
-from app.schemas.problem import problems
+from app.schemas.media import checked_tar, require_tar, tar_request_body
+from app.schemas.problem import located, problems
 from app.schemas.query import LabelFilter
+from app.schemas.stream_events import TRANSFER, sse_content
 from app.services import images
 from app.services.images import Transfer
 from app.settings import Settings
-from app.streams.progress import SSE_CONTENT, transfer_events
+from app.streams.progress import transfer_events
 from app.streams.responses import stream_response
-from app.streams.sse import wants_sse
 from app.streams.tickets import StreamRegistry
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
 RefPath = Annotated[ImageRef, Path(description="Image name, reference, id or id prefix")]
 TRANSFER_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The image (JSON), or its progress as SSE under Accept: text/event-stream",
-        "content": SSE_CONTENT,
-    }
+    200: sse_content(
+        "The image (JSON), or its progress as SSE under Accept: text/event-stream", *TRANSFER
+    )
 }
 
 
@@ -51,7 +52,7 @@ async def _answer(
     settings: Settings,
 ) -> Image | Response:
     """SSE when the client asks for it, else wait for the end and return the image."""
-    if wants_sse(request.headers.get("accept")):
+    if negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
         try:
             ticket = streams.acquire(transfer.operation)
         except BaseException:
@@ -110,7 +111,9 @@ async def list_images(
     return await images.list_images(engine, dangling=dangling, labels=label, reference=reference)
 
 
-@router.post("/pull", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404)})
+@router.post(
+    "/pull", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404, 406, 429)}
+)
 async def pull_image(
     spec: PullSpec,
     request: Request,
@@ -123,7 +126,9 @@ async def pull_image(
     return await _answer(request, transfer, engine, streams, settings)
 
 
-@router.post("/push", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404)})
+@router.post(
+    "/push", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404, 406, 429)}
+)
 async def push_image(
     spec: PushSpec,
     request: Request,
@@ -140,7 +145,7 @@ async def push_image(
     "/build",
     response_model=Image,
     openapi_extra=tar_request_body("The build context, a tar archive"),
-    responses={**TRANSFER_RESPONSES, **problems(400, 404, 413, 415)},
+    responses={**TRANSFER_RESPONSES, **problems(400, 404, 406, 413, 415, 429)},
 )
 async def build_image(
     request: Request,
@@ -158,7 +163,8 @@ async def build_image(
     images.check_context_length(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )
-    transfer = await images.open_build(engine, caller, request.stream(), options, settings)
+    context = await checked_tar(request.stream(), "build context")
+    transfer = await images.open_build(engine, caller, context, options, settings)
     return await _answer(request, transfer, engine, streams, settings)
 
 
@@ -175,11 +181,13 @@ async def prune_images(
     "/{ref:path}/tag",
     status_code=status.HTTP_201_CREATED,
     response_model=Image,
-    responses=problems(400, 404, 409),
+    responses={**located("The image, at Location (its new name)"), **problems(400, 404, 409)},
 )
-async def tag_image(ref: RefPath, spec: TagSpec, engine: EngineDep) -> Image:
+async def tag_image(ref: RefPath, spec: TagSpec, engine: EngineDep, response: Response) -> Image:
     """Give an image another name: ``repository:tag``."""
-    return await images.tag(engine, ref, spec)
+    tagged = await images.tag(engine, ref, spec)
+    response.headers["Location"] = f"{router.prefix}/{quote(f'{spec.repository}:{spec.tag}')}"
+    return tagged
 
 
 @router.get("/{ref:path}", response_model=Image, responses=problems(404, 409))

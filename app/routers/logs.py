@@ -7,28 +7,29 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.deps import OwnedContainerRef, SettingsDep, StreamEngineDep, StreamsDep
-from app.http.params import time_query
+from app.http.negotiation import JSON, SSE, TEXT, negotiate
+from app.http.params import resume_header, time_query
 from app.problems import BadRequest
 from app.schemas.problem import problems
-from app.schemas.streams import ContainerStats, LogLine
+from app.schemas.stream_events import ALWAYS, OUTPUT, REF, sse_content, sse_media
+from app.schemas.streams import ContainerStats
 from app.services import logs, stats
-from app.services.log_lines import ResumePoint
-from app.streams import sse
 from app.streams.responses import OwnedStreamingResponse, stream_response
 
 router = APIRouter(prefix="/v1/containers", tags=["streams"])
 
 _LOG_RESPONSES = {
     200: {
-        "description": "The log: SSE (stdout/stderr events with ids, then end), JSON or text",
+        "description": "The log by Accept: JSON lines (the default), SSE (stdout/stderr events "
+        "with ids, then end) or text",
         "content": {
-            sse.MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}},
-            "application/json": {"schema": {"type": "array", "items": LogLine.model_json_schema()}},
+            JSON: {"schema": {"type": "array", "items": {"$ref": REF.format(model="LogLine")}}},
+            SSE: sse_media(*OUTPUT),
             "text/plain": {"schema": {"type": "string"}},
         },
     },
     204: {"description": "Reconnect to a finished log whose lines were all delivered"},
-    **problems(400, 404, 429),
+    **problems(400, 404, 406, 409, 429),
 }
 
 
@@ -54,12 +55,12 @@ async def container_logs(
     stderr: bool = True,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> Response:
-    """A container's output, stdout and stderr apart, by ``Accept``.
+    """A container's output, stdout and stderr apart, by ``Accept`` (JSON unless it asks).
 
-    ``text/event-stream``: ``stdout``/``stderr`` events whose ``id`` is the engine timestamp
-    (``#n`` for repeats); ``Last-Event-ID`` resumes right after that line; ``end`` closes.
-    ``application/json``: ``[{stream, timestamp, line}]`` (not with ``follow``).
-    Otherwise ``text/plain``.
+    ``application/json`` (also for a missing ``Accept`` or ``*/*``): ``[{stream, timestamp,
+    line}]``, not with ``follow``. ``text/event-stream``: ``stdout``/``stderr`` events whose
+    ``id`` is the engine timestamp (``#n`` for repeats); ``Last-Event-ID`` resumes right after
+    that line; ``end`` closes. ``text/plain``: the lines as text.
     """
     if not (stdout or stderr):
         raise BadRequest("ask for stdout, stderr or both")
@@ -72,14 +73,9 @@ async def container_logs(
         stdout=stdout,
         stderr=stderr,
     )
-    accept = request.headers.get("accept", "")
-    if sse.wants_sse(accept):
-        point = None
-        if last_event_id:
-            try:
-                point = ResumePoint.parse(last_event_id)
-            except ValueError as exc:
-                raise BadRequest(str(exc)) from exc
+    media = negotiate(request.headers.get("accept"), (JSON, SSE, TEXT))
+    if media == SSE:
+        point = resume_header(last_event_id)
         target = await logs.resolve(engine, ref)
         if point is not None and await logs.fully_delivered(engine, target, query, point):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -89,7 +85,7 @@ async def container_logs(
             settings=settings,
             instance=request.url.path,
         )
-    if "application/json" in accept:
+    if media == JSON:
         if follow:
             raise BadRequest("follow needs Accept: text/event-stream or text/plain")
         target = await logs.resolve(engine, ref)
@@ -110,11 +106,13 @@ async def container_logs(
     "/{ref}/stats",
     response_model=ContainerStats,
     responses={
-        200: {
-            "description": "One sample (JSON), or with stream=true an SSE of `stats` events",
-            "content": {sse.MEDIA_TYPE: {"schema": {"type": "string", "format": "event-stream"}}},
-        },
-        **problems(404, 429),
+        200: sse_content(
+            "One sample (JSON), or with stream=true (or Accept: text/event-stream) an SSE of "
+            "`stats` events",
+            "SseStats",
+            *ALWAYS,
+        ),
+        **problems(404, 406, 409, 429),
     },
 )
 async def container_stats(
@@ -127,7 +125,7 @@ async def container_stats(
 ) -> ContainerStats | Response:
     """CPU %, memory usage/limit/percent, network and block I/O of a container."""
     target = await logs.resolve(engine, ref)
-    if stream or sse.wants_sse(request.headers.get("accept")):
+    if stream or negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
         return stream_response(
             stats.sse_events(engine, target.id),
             ticket=streams.acquire("stats"),

@@ -15,7 +15,7 @@ from app.schemas.networks import (
     NetworkSpec,
     NetworkSummary,
 )
-from app.schemas.problem import problems
+from app.schemas.problem import located, problems
 from app.schemas.query import LabelFilter
 from app.services import networks
 
@@ -34,10 +34,14 @@ async def list_networks(
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=Network, responses=problems(400, 409)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Network,
+    responses={**located("The network, at Location"), **problems(400, 409)},
 )
 async def create_network(
     spec: NetworkSpec,
+    response: Response,
     engine: EngineDep,
     caller: CurrentKey,
     idempotency_key: IdempotencyKey = None,
@@ -46,7 +50,9 @@ async def create_network(
 
     The network carries its creator's owner label.
     """
-    return await networks.create(engine, caller, spec)
+    created = await networks.create(engine, caller, spec)
+    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    return created
 
 
 @router.post("/prune", response_model=NetworkPruneResult, responses=problems())

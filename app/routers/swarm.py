@@ -23,11 +23,13 @@ from app.deps import (
     StreamEngineDep,
     StreamsDep,
 )
-from app.http.params import time_query
+from app.http.negotiation import SSE, negotiate
+from app.http.params import resume_header, time_query
 from app.problems import BadRequest
 from app.schemas.common import Duration, StrictModel
 from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
+from app.schemas.stream_events import ALWAYS, sse_content
 from app.schemas.swarm import (
     AvailabilitySpec,
     Config,
@@ -44,8 +46,6 @@ from app.schemas.swarm import (
     TaskView,
 )
 from app.services import swarm_logs, swarm_objects, swarm_services
-from app.services.log_lines import ResumePoint
-from app.streams import sse
 from app.streams.responses import EventStream, stream_response
 
 router = APIRouter(prefix="/v1", tags=["swarm"])
@@ -193,10 +193,13 @@ async def list_service_tasks(ref: OwnedServiceRef, engine: EngineDep) -> list[Ta
     response_class=EventStream,
     status_code=200,
     responses={
-        200: sse.sse_content(
-            "stdout/stderr events whose data is {line, task_id, slot, node_id}, then end"
+        200: sse_content(
+            "stdout/stderr events whose data is {line, task_id, slot, node_id}, then end",
+            "SseServiceStdout",
+            "SseServiceStderr",
+            *ALWAYS,
         ),
-        **problems(400, 404, 409, 429),
+        **problems(400, 404, 406, 409, 429),
     },
 )
 async def service_logs(
@@ -218,14 +221,10 @@ async def service_logs(
 ) -> EventStream:
     """The logs of every task of the service as SSE; ``Last-Event-ID`` resumes after that
     line (lines stamped later, from any task)."""
+    negotiate(request.headers.get("accept"), (SSE,))  # 406 for a client that wants no stream
     if not (stdout or stderr):
         raise BadRequest("ask for stdout, stderr or both")
-    point = None
-    if last_event_id:
-        try:
-            point = ResumePoint.parse(last_event_id)
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
+    point = resume_header(last_event_id)
     query = swarm_logs.ServiceLogQuery(
         follow=follow, tail=tail, since=time_query("since", since), stdout=stdout, stderr=stderr
     )
@@ -261,7 +260,7 @@ async def list_secrets(
     engine: EngineDep, caller: CurrentKey, label: LabelFilter = None
 ) -> list[Secret]:
     """Secrets' metadata (never their data)."""
-    return await swarm_objects.list_secrets(engine, caller, labels=label)
+    return await swarm_objects.secrets.list(engine, caller, labels=label)
 
 
 @router.post(
@@ -275,19 +274,19 @@ async def create_secret(
 ) -> Secret:
     """Create a secret; ``data`` (text or ``{"base64": ...}``) is write-only: never returned,
     logged or audited."""
-    return await swarm_objects.create_secret(engine, caller, spec)
+    return await swarm_objects.secrets.create(engine, caller, spec)
 
 
 @router.get("/secrets/{ref}", response_model=Secret, responses=_SWARM_PROBLEMS)
 async def get_secret(ref: OwnedSecretRef, engine: EngineDep) -> Secret:
     """A secret's metadata."""
-    return await swarm_objects.inspect_secret(engine, ref)
+    return await swarm_objects.secrets.inspect(engine, ref)
 
 
 @router.delete("/secrets/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=_SWARM_PROBLEMS)
 async def remove_secret(ref: OwnedSecretRef, engine: EngineDep) -> Response:
     """Remove a secret (409 while a service uses it)."""
-    await swarm_objects.remove_secret(engine, ref)
+    await swarm_objects.secrets.remove(engine, ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -299,7 +298,7 @@ async def list_configs(
     engine: EngineDep, caller: CurrentKey, label: LabelFilter = None
 ) -> list[Config]:
     """Configs, with their data."""
-    return await swarm_objects.list_configs(engine, caller, labels=label)
+    return await swarm_objects.configs.list(engine, caller, labels=label)
 
 
 @router.post(
@@ -312,17 +311,17 @@ async def create_config(
     spec: ConfigSpec, engine: EngineDep, caller: CurrentKey, idempotency_key: IdempotencyKey = None
 ) -> Config:
     """Create a config (text or ``{"base64": ...}``)."""
-    return await swarm_objects.create_config(engine, caller, spec)
+    return await swarm_objects.configs.create(engine, caller, spec)
 
 
 @router.get("/configs/{ref}", response_model=Config, responses=_SWARM_PROBLEMS)
 async def get_config(ref: OwnedConfigRef, engine: EngineDep) -> Config:
     """A config, with its data."""
-    return await swarm_objects.inspect_config(engine, ref)
+    return await swarm_objects.configs.inspect(engine, ref)
 
 
 @router.delete("/configs/{ref}", status_code=status.HTTP_204_NO_CONTENT, responses=_SWARM_PROBLEMS)
 async def remove_config(ref: OwnedConfigRef, engine: EngineDep) -> Response:
     """Remove a config (409 while a service uses it)."""
-    await swarm_objects.remove_config(engine, ref)
+    await swarm_objects.configs.remove(engine, ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

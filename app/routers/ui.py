@@ -10,15 +10,16 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Cookie, FastAPI, Request, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.deps import AppStateDep
 from app.http.context import current_request_id
+from app.http.spec import SESSION_SCHEME
 from app.problems import CHALLENGE, Forbidden, Unauthorized
 from app.schemas.problem import problems
 from app.schemas.tickets import SessionInfo, SignIn
@@ -144,13 +145,16 @@ async def sign_in(
     return _info(key, session)
 
 
-@router.get("/ui/session", response_model=SessionInfo, responses=_REFUSED)
-async def current_session(
-    response: Response,
-    state: AppStateDep,
-    session_id: Annotated[str | None, Cookie(alias=COOKIE_NAME)] = None,
-) -> SessionInfo:
+# The session cookie is declared as what it is, a security scheme (app/http/spec.py), not as a
+# parameter: generated clients then leave it to their cookie jar instead of sending it per
+# request (which httpx deprecates).
+_SESSION: dict[str, Any] = {"security": [{SESSION_SCHEME: []}]}
+
+
+@router.get("/ui/session", response_model=SessionInfo, responses=_REFUSED, openapi_extra=_SESSION)
+async def current_session(request: Request, response: Response, state: AppStateDep) -> SessionInfo:
     """Who is signed in, and the CSRF token the page sends with its changes."""
+    session_id = request.cookies.get(COOKIE_NAME)
     found = state.sessions.lookup(session_id) if session_id else None
     if found is None:
         raise Unauthorized("not signed in", headers={"WWW-Authenticate": CHALLENGE})
@@ -164,13 +168,11 @@ async def current_session(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=_REFUSED,
+    openapi_extra=_SESSION,
 )
-async def sign_out(
-    request: Request,
-    state: AppStateDep,
-    session_id: Annotated[str | None, Cookie(alias=COOKIE_NAME)] = None,
-) -> Response:
+async def sign_out(request: Request, state: AppStateDep) -> Response:
     """End the session (it needs the CSRF header, so no other site can sign anyone out)."""
+    session_id = request.cookies.get(COOKIE_NAME)
     sessions = state.sessions
     found = sessions.lookup(session_id) if session_id else None
     if found is not None and session_id is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app.deps import CurrentKey, EngineDep, IdempotencyKey, OwnedVolumeName, SettingsDep
-from app.schemas.problem import problems
+from app.schemas.problem import located, problems
 from app.schemas.query import LabelFilter
 from app.schemas.volumes import ObjectName, Volume, VolumePruneResult, VolumeSpec
 from app.services import volumes
@@ -26,10 +26,14 @@ async def list_volumes(
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=Volume, responses=problems(400, 409)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Volume,
+    responses={**located("The volume, at Location"), **problems(400, 409)},
 )
 async def create_volume(
     spec: VolumeSpec,
+    response: Response,
     engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
@@ -41,7 +45,9 @@ async def create_volume(
     A volume whose ``driver_opts`` reach the host is a host path and passes the key's policy
     as a bind mount of that path would; the volume carries its creator's owner label.
     """
-    return await volumes.create(engine, caller, spec, settings)
+    created = await volumes.create(engine, caller, spec, settings)
+    response.headers["Location"] = f"{router.prefix}/{created.name}"
+    return created
 
 
 @router.post("/prune", response_model=VolumePruneResult, responses=problems())

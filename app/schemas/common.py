@@ -17,9 +17,10 @@ class StrictModel(BaseModel):
 
 
 class View(BaseModel):
-    """A response body."""
+    """A response body. Its schema does not forbid other members: clients must tolerate
+    fields added in later versions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")

@@ -8,7 +8,7 @@ import shlex
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View
 from app.schemas.inputs import Files, StdinInput
@@ -45,6 +45,10 @@ def check_environment(
         if not _ENV_KEY.match(key):
             raise ValueError(f"invalid environment variable name {key!r}")
     return value
+
+
+MAX_STOP_TIMEOUT = 86400
+PullPolicy = Literal["missing", "always", "never"]
 
 
 def check_absolute_dir(value: str | None) -> str | None:
@@ -119,6 +123,29 @@ class VolumeBinding(StrictModel):
 
     bind: NonEmptyStr
     mode: Literal["rw", "ro"] = "rw"
+
+
+def sdk_volume_mounts(volumes: dict[str, VolumeBinding] | list[str] | None) -> list[MountSpec]:
+    """The SDK's ``volumes`` form as mounts: a host path (``/…``) is a bind, a name a volume."""
+    if not volumes:
+        return []
+    pairs: list[tuple[str, str, str]]
+    if isinstance(volumes, dict):
+        pairs = [(source, binding.bind, binding.mode) for source, binding in volumes.items()]
+    else:
+        pairs = []
+        for entry in volumes:
+            parts = entry.split(":")
+            pairs.append((parts[0], parts[1], parts[2] if len(parts) == 3 else "rw"))
+    return [
+        MountSpec(
+            type="bind" if source.startswith("/") else "volume",
+            source=source,
+            target=target,
+            read_only=mode == "ro",
+        )
+        for source, target, mode in pairs
+    ]
 
 
 class RestartPolicy(StrictModel):
@@ -204,6 +231,11 @@ class ContainerSpec(StrictModel):
     """What a container should be: the SDK's ``containers.create`` arguments, typed."""
 
     image: NonEmptyStr
+    pull: PullPolicy = Field(
+        default="missing",
+        description="missing: pull the image when the engine lacks it; always: pull first; "
+        "never: a missing image is 404 image-not-found (docker run --pull)",
+    )
     command: Annotated[list[str] | None, Field(description="A string is split like a shell")] = None
     entrypoint: list[str] | None = None
     name: str | None = None
@@ -231,14 +263,20 @@ class ContainerSpec(StrictModel):
     restart_policy: RestartPolicy | None = None
     auto_remove: bool = False
     stop_signal: str | None = None
-    stop_timeout: Duration | None = None
+    stop_timeout: Duration | None = Field(
+        default=None, description=f"Seconds (at most {MAX_STOP_TIMEOUT}) before SIGKILL on stop"
+    )
     healthcheck: HealthcheckSpec | None = None
     resources: Resources | None = None
     read_only: bool = False
     cap_add: list[NonEmptyStr] = Field(default_factory=list)
     cap_drop: list[NonEmptyStr] = Field(default_factory=list)
     privileged: bool = False
-    security_opt: list[NonEmptyStr] = Field(default_factory=list)
+    security_opt: list[NonEmptyStr] = Field(
+        default_factory=list,
+        description="'no-new-privileges[=bool]', 'label=…', 'apparmor=…', "
+        "'seccomp=unconfined|builtin' or 'seccomp=<JSON profile>'",
+    )
     devices: list[str | DeviceMapping] = Field(default_factory=list)
     sysctls: dict[NonEmptyStr, str | int] = Field(default_factory=dict)
     ulimits: list[Ulimit] = Field(default_factory=list)
@@ -269,6 +307,13 @@ class ContainerSpec(StrictModel):
         cls, value: dict[str, Any] | list[str] | None
     ) -> dict[str, Any] | list[str] | None:
         return check_environment(value)
+
+    @field_validator("stop_timeout")
+    @classmethod
+    def _bounded_stop_timeout(cls, value: float | None) -> float | None:
+        if value is not None and value > MAX_STOP_TIMEOUT:
+            raise ValueError(f"stop_timeout is at most {MAX_STOP_TIMEOUT} seconds")
+        return value
 
     @field_validator("ports")
     @classmethod
@@ -319,6 +364,10 @@ class ContainerSpec(StrictModel):
                     or (len(parts) == 3 and parts[2] not in ("rw", "ro"))
                 ):
                     raise ValueError(f"invalid volume {entry!r}: use 'source:/target[:ro|rw]'")
+        try:
+            sdk_volume_mounts(value)  # each entry must make a valid mount (absolute target, …)
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(e["msg"]) for e in exc.errors())) from None
         return value
 
     @model_validator(mode="after")

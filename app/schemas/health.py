@@ -23,7 +23,7 @@ class HealthStatus(HealthView):
 class HealthTransition(View):
     """One change of a container's health status (the data of an SSE ``health`` event)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, serialize_by_alias=True)
 
     container_id: str
     name: str

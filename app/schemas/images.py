@@ -18,6 +18,9 @@ _REPOSITORY = re.compile(
     r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
 _TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+MAX_NAME_LENGTH = 255
+_IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{1,64}$")
+MAX_TAG_LENGTH = 128
 _PLATFORM = r"^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$"
 
 
@@ -28,10 +31,27 @@ def check_reference(value: str) -> str:
             "not an image reference: use a name such as 'busybox:1.36', "
             "'registry:5000/team/app@sha256:…' or an image id"
         )
+    # The engine answers 400 for a name past its limits; say so as the validation error it is.
+    name, tag = split_tag(value.split("@", 1)[0])
+    if normalized_length(name) > MAX_NAME_LENGTH and not _IMAGE_ID.match(name):
+        raise ValueError(f"an image name is at most {MAX_NAME_LENGTH} characters in all")
+    if tag is not None and len(tag) > MAX_TAG_LENGTH:
+        raise ValueError(f"an image tag is at most {MAX_TAG_LENGTH} characters")
     return value
 
 
+def normalized_length(name: str) -> int:
+    """The length of ``name`` as the engine counts it: Docker Hub names get their host (and
+    ``library/``) added first, and the whole may be 255 characters at most."""
+    first, slash, _ = name.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return len(name)
+    return len(name) + (len("docker.io/") if slash else len("docker.io/library/"))
+
+
 def check_repository(value: str) -> str:
+    if normalized_length(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"a repository name is at most {MAX_NAME_LENGTH} characters in all")
     if not _REPOSITORY.match(value):
         raise ValueError(
             "not a repository name: lowercase path components separated by '/', "

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from app.schemas.common import Duration, Size, StrictModel, View
-from app.schemas.containers import check_absolute_dir, check_environment, split_command
 from app.schemas.inputs import StdinInput
+from app.schemas.process import Command, Environment, WorkingDir
 
 
 class LogLine(View):
@@ -21,9 +21,9 @@ class LogLine(View):
 class ExecSpec(StrictModel):
     """A command to run in a running container (the SDK's ``exec_run``)."""
 
-    command: list[str] = Field(min_length=1, description="A string is split like a shell")
-    environment: dict[str, str | int | float | bool | None] | list[str] | None = None
-    working_dir: str | None = None
+    command: Command = Field(min_length=1, description="A string is split like a shell")
+    environment: Environment = None
+    working_dir: WorkingDir = None
     user: str | None = Field(default=None, max_length=256)
     privileged: bool = False
     tty: bool = False
@@ -51,23 +51,6 @@ class ExecSpec(StrictModel):
         if self.tty and self.stdin is not None:
             raise ValueError("stdin is written then closed, and a tty has no end of file")
         return self
-
-    @field_validator("command", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        return split_command(value)
-
-    @field_validator("environment")
-    @classmethod
-    def _valid_environment(
-        cls, value: dict[str, Any] | list[str] | None
-    ) -> dict[str, Any] | list[str] | None:
-        return check_environment(value)
-
-    @field_validator("working_dir")
-    @classmethod
-    def _absolute(cls, value: str | None) -> str | None:
-        return check_absolute_dir(value)
 
 
 class ExecResult(View):

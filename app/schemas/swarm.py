@@ -21,10 +21,8 @@ from app.schemas.containers import (
     LogConfig,
     MountSpec,
     Ulimit,
-    check_absolute_dir,
-    check_environment,
-    split_command,
 )
+from app.schemas.process import Environment, OptionalCommand, WorkingDir
 
 # The engine's rule for service, secret and config names (letters, digits, '-', '_', '.').
 SwarmName = Annotated[
@@ -98,14 +96,14 @@ class TaskSpec(StrictModel):
     """What each task runs: the container fields that make sense for a swarm task."""
 
     image: NonEmptyStr
-    command: Annotated[list[str] | None, Field(description="A string is split like a shell")] = None
-    entrypoint: list[str] | None = None
-    environment: dict[str, str | int | float | bool | None] | list[str] | None = None
+    command: Annotated[OptionalCommand, Field(description="A string is split like a shell")] = None
+    entrypoint: OptionalCommand = None
+    environment: Environment = None
     labels: dict[NonEmptyStr, str] = Field(
         default_factory=dict, description="Labels of the task containers"
     )
     mounts: list[MountSpec] = Field(default_factory=list)
-    working_dir: str | None = None
+    working_dir: WorkingDir = None
     user: str | None = None
     hostname: str | None = Field(default=None, max_length=253)
     init: bool | None = None
@@ -126,23 +124,6 @@ class TaskSpec(StrictModel):
     configs: list[ReferenceInput] = Field(
         default_factory=list, description="Config names, or {source, target, uid, gid, mode}"
     )
-
-    @field_validator("command", "entrypoint", mode="before")
-    @classmethod
-    def _split_strings(cls, value: Any) -> Any:
-        return split_command(value)
-
-    @field_validator("environment")
-    @classmethod
-    def _valid_environment(
-        cls, value: dict[str, Any] | list[str] | None
-    ) -> dict[str, Any] | list[str] | None:
-        return check_environment(value)
-
-    @field_validator("working_dir")
-    @classmethod
-    def _absolute_workdir(cls, value: str | None) -> str | None:
-        return check_absolute_dir(value)
 
     @model_validator(mode="after")
     def _distinct_targets(self) -> TaskSpec:

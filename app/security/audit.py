@@ -25,7 +25,8 @@ Decision = Literal["allow", "deny"]
 
 
 class AuditRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Records written by later versions may carry more fields; readers keep what they know.
+    model_config = ConfigDict(extra="ignore")
 
     time: datetime
     request_id: str
@@ -98,16 +99,17 @@ class AuditLog:
         until: datetime | None = None,
         limit: int = 1000,
     ) -> list[AuditRecord]:
-        """The newest ``limit`` records that pass the filters, oldest first."""
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
+        """The newest ``limit`` records that pass the filters, oldest first.
+
+        Reads the file backwards in blocks, so a long trail costs only what is returned; a line
+        that is not a whole record (cut by a crash, or a block starting mid-record) is skipped,
+        never an error: the trail must always be readable.
+        """
         out: list[AuditRecord] = []
-        for line in reversed(lines):
-            if not line.strip():
+        for line in self._lines_newest_first():
+            entry = _parse(line)
+            if entry is None:
                 continue
-            entry = AuditRecord.model_validate_json(line)
             if matches(entry, key_id=key_id, action=action, since=since, until=until):
                 out.append(entry)
                 if len(out) >= limit:
@@ -115,9 +117,41 @@ class AuditLog:
         out.reverse()
         return out
 
+    def _lines_newest_first(self) -> Iterator[str]:
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            end = handle.seek(0, os.SEEK_END)
+            rest = b""  # the start of a line whose beginning is in an earlier block
+            while end > 0:
+                start = max(0, end - _BLOCK)
+                handle.seek(start)
+                block = handle.read(end - start) + rest
+                end = start
+                lines = block.split(b"\n")
+                # Unless the block starts the file, its first piece may begin mid-line
+                # (even mid-character): keep it for the next, earlier block.
+                rest = lines.pop(0) if start > 0 else b""
+                for raw in reversed(lines):
+                    if raw.strip():
+                        yield raw.decode("utf-8", errors="replace")
+
     def subscribe(self) -> Subscription[AuditRecord]:
         """New records from now on (bounded, see ``FanOut``); ``close`` it when done."""
         return self._readers.subscribe()
+
+
+_BLOCK = 64 * 1024
+
+
+def _parse(line: str) -> AuditRecord | None:
+    """The record on ``line``, or None for a line that is not one (cut short, garbled)."""
+    try:
+        return AuditRecord.model_validate_json(line)
+    except ValueError:
+        return None
 
 
 def matches(

@@ -11,7 +11,7 @@ from app.problems import PolicyDenied
 from app.schemas.containers import ContainerSpec
 from app.security import references
 from app.security.audit import current_note
-from app.security.ownership import container_owners, owner_labels, reject_reserved_labels
+from app.security.ownership import owner_labels, reject_reserved_labels
 from app.security.policy import (
     PolicyContext,
     Violation,
@@ -57,6 +57,18 @@ def policy_context(
     )
 
 
+def fill_limits(spec: ContainerSpec, principal: Principal, settings: Settings) -> ContainerSpec:
+    """The spec with unset limits filled: the settings' defaults under ``restricted``, the
+    key's ceilings otherwise."""
+    return with_default_limits(
+        spec,
+        principal,
+        memory=settings.restricted_default_memory,
+        cpus=settings.restricted_default_cpus,
+        pids=settings.restricted_default_pids,
+    )
+
+
 def refuse(violations: list[Violation], what: str) -> None:
     """Raise the 403 policy-denied problem (and note the violations for the audit record)."""
     if not violations:
@@ -74,18 +86,12 @@ async def admit_container(
 ) -> SpecT:
     """The spec to create, defaults filled, owner-labelled; refusals raise before the engine."""
     reject_reserved_labels(spec.labels)
-    filled = with_default_limits(
-        spec,
-        principal,
-        memory=settings.restricted_default_memory,
-        cpus=settings.restricted_default_cpus,
-        pids=settings.restricted_default_pids,
-    )
+    filled = fill_limits(spec, principal, settings)
     assert isinstance(filled, type(spec))
     spec = filled
     refs = [ref for _, ref in container_refs(spec)]
     needs_owners = refs and (principal.profile != "privileged" or principal.owns_only)
-    owners = await container_owners(engine, refs) if needs_owners else {}
+    owners = await references.container_owners(engine, refs) if needs_owners else {}
     # Issue 11: the facts behind the host-path and scope-own rules (see app/security/references).
     limited = principal.profile != "privileged"
     names = [name for _, name in volume_sources(spec)]

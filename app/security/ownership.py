@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
-from app.engine import EngineClient, is_status
+from app.engine import EngineClient
 from app.problems import Conflict, NotFound, Unprocessable
 from app.security.principal import Principal
 
 RESERVED_PREFIX = "dockyard."
 OWNER_LABEL = "dockyard.owner"
+Rows = list[dict[str, Any]]
+Filters = dict[str, list[str]]
 
 
 def reject_reserved_labels(labels: Mapping[str, str], where: str = "labels") -> None:
@@ -58,52 +61,53 @@ def match_ref(rows: Iterable[Mapping[str, object]], ref: str) -> str | None:
     return matches[0] if matches else None
 
 
-async def resolve_owned(engine: EngineClient, principal: Principal, ref: str) -> str:
-    """The container ``ref`` names, if this key may touch it; a foreign one is a plain 404.
+async def resolve_among(
+    principal: Principal,
+    kind: str,
+    ref: str,
+    own_rows: Callable[[Filters], Awaitable[Rows]],
+    match: Callable[[Rows, str], str | None] = match_ref,
+) -> str:
+    """``ref`` resolved among the caller's own objects of ``kind``; a foreign one is a plain 404.
 
     Keys with scope ``all`` get ``ref`` back untouched (the engine resolves it). Keys with scope
-    ``own`` resolve among their own containers only, so prefixes and names of others never match.
+    ``own`` resolve among their own objects only (``own_rows``: the engine's list, filtered by
+    label), so prefixes and names of others never match.
     """
     if not principal.owns_only:
         return ref
-    rows = await engine.containers.list(all=True, filters={"label": owner_filter(principal)})
-    found = match_ref(rows, ref)
+    found = match(await own_rows({"label": owner_filter(principal)}), ref)
     if found is None:
-        raise NotFound(f"No such container: {ref}")
+        raise NotFound(f"No such {kind}: {ref}")
     return found
 
 
-async def container_owners(engine: EngineClient, refs: Iterable[str]) -> dict[str, str | None]:
-    """Who owns each referenced container (None when it has no owner or does not exist)."""
-    owners: dict[str, str | None] = {}
-    for ref in set(refs):
-        try:
-            doc = await engine.containers.inspect(ref)
-        except Exception as exc:
-            if not is_status(exc, 404, 409):
-                raise
-            owners[ref] = None
-            continue
-        owners[ref] = ((doc.get("Config") or {}).get("Labels") or {}).get(OWNER_LABEL)
-    return owners
+async def resolve_owned(engine: EngineClient, principal: Principal, ref: str) -> str:
+    """The container ``ref`` names, if this key may touch it; a foreign one is a plain 404."""
+    return await resolve_among(
+        principal, "container", ref, lambda f: engine.containers.list(all=True, filters=f)
+    )
 
 
 async def resolve_owned_volume(engine: EngineClient, principal: Principal, name: str) -> str:
-    """The volume ``name``, if this key may touch it; a foreign one is a plain 404."""
-    if not principal.owns_only:
-        return name
-    rows = await engine.volumes.list({"label": owner_filter(principal)})
-    if name not in {row.get("Name") for row in rows}:
-        raise NotFound(f"No such volume: {name}")
-    return name
+    """The volume ``name`` (names only: volumes have no ids), if this key may touch it."""
+    return await resolve_among(
+        principal,
+        "volume",
+        name,
+        engine.volumes.list,
+        lambda rows, name: name if name in {row.get("Name") for row in rows} else None,
+    )
 
 
 async def resolve_owned_network(engine: EngineClient, principal: Principal, ref: str) -> str:
     """The network ``ref`` names (id, name or id prefix), if this key may touch it; else 404."""
-    if not principal.owns_only:
-        return ref
-    rows = await engine.networks.list({"label": owner_filter(principal)})
-    found = match_ref(({"Id": row.get("Id"), "Names": [row.get("Name")]} for row in rows), ref)
-    if found is None:
-        raise NotFound(f"No such network: {ref}")
-    return found
+    return await resolve_among(
+        principal,
+        "network",
+        ref,
+        engine.networks.list,
+        lambda rows, ref: match_ref(
+            ({"Id": row.get("Id"), "Names": [row.get("Name")]} for row in rows), ref
+        ),
+    )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.schemas.containers import ContainerSpec, Resources
 from app.security import confinement, host_paths
-from app.security.principal import Principal, Role
+from app.security.principal import Limits, Principal, Role
 from app.security.users import is_verified_non_root, non_root_message
 from app.services.container_config import volume_mounts
 
@@ -25,7 +25,7 @@ from app.services.container_config import volume_mounts
 class Violation(BaseModel):
     """One broken rule: which field, which rule, and what to change."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     field: str
     rule: str
@@ -413,13 +413,7 @@ def _restricted(spec: ContainerSpec) -> list[Violation]:
                 message="add 'no-new-privileges' to security_opt",
             )
         )
-    limits = spec.resources or Resources()
-    required: tuple[tuple[str, float | None], ...] = (
-        ("memory", limits.memory),
-        ("cpus", limits.cpus),
-        ("pids_limit", limits.pids_limit),
-    )
-    for limit, amount in required:
+    for limit, amount, _ in _limits(spec):
         if amount is None or amount <= 0:
             out.append(
                 Violation(
@@ -433,14 +427,7 @@ def _restricted(spec: ContainerSpec) -> list[Violation]:
 
 def _ceiling_violations(spec: ContainerSpec, principal: Principal) -> list[Violation]:
     out = []
-    limits = spec.resources or Resources()
-    ceilings = principal.limits
-    checks = (
-        ("memory", limits.memory, ceilings.memory),
-        ("cpus", limits.cpus, ceilings.cpus),
-        ("pids_limit", limits.pids_limit, ceilings.pids),
-    )
-    for name, value, ceiling in checks:
+    for name, value, ceiling in _limits(spec, principal.limits):
         if ceiling is not None and (value is None or value <= 0 or value > ceiling):
             out.append(
                 Violation(
@@ -488,22 +475,30 @@ def with_default_limits(
 ) -> ContainerSpec:
     """Fill unset limits: the server defaults under ``restricted``, the key's ceilings otherwise."""
     limits = spec.resources or Resources()
-    ceilings = principal.limits
+    defaults = {"memory": memory, "cpus": cpus, "pids_limit": pids}
     restricted = principal.profile == "restricted"
     filled = {
-        "memory": limits.memory
-        if limits.memory is not None
-        else _smallest(memory if restricted else None, ceilings.memory),
-        "cpus": limits.cpus
-        if limits.cpus is not None
-        else _smallest(cpus if restricted else None, ceilings.cpus),
-        "pids_limit": limits.pids_limit
-        if limits.pids_limit is not None
-        else _smallest(pids if restricted else None, ceilings.pids),
+        name: value
+        if value is not None
+        else _smallest(defaults[name] if restricted else None, ceiling)
+        for name, value, ceiling in _limits(spec, principal.limits)
     }
     if all(filled[k] == getattr(limits, k) for k in filled):
         return spec
     return spec.model_copy(update={"resources": limits.model_copy(update=filled)})
+
+
+def _limits(
+    spec: ContainerSpec, ceilings: Limits | None = None
+) -> list[tuple[str, float | None, float | None]]:
+    """(field, the spec's limit, the key's ceiling) for memory, cpus and pids."""
+    limits = spec.resources or Resources()
+    ceilings = ceilings or Limits()
+    return [
+        ("memory", limits.memory, ceilings.memory),
+        ("cpus", limits.cpus, ceilings.cpus),
+        ("pids_limit", limits.pids_limit, ceilings.pids),
+    ]
 
 
 def _smallest(default: float | None, ceiling: float | None) -> Any:

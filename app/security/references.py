@@ -1,4 +1,5 @@
-"""The engine facts admission needs about what a spec names: volumes, networks, data-root.
+"""The engine facts admission needs about what a spec names: containers, volumes, networks,
+data-root.
 
 Kept apart from the pure rules (policy.py, host_paths.py) so those take plain data; each
 function here is one read of the engine, done before anything is created. ``claim_volumes``
@@ -8,11 +9,15 @@ carrying the creator's owner label, instead of implicitly (unlabelled) by the en
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from app.engine import EngineClient, is_status
 from app.security.ownership import OWNER_LABEL
 from app.security.policy import VolumeFacts
+
+JSON = dict[str, Any]
+T = TypeVar("T")
 
 
 async def data_root(engine: EngineClient) -> str | None:
@@ -22,48 +27,60 @@ async def data_root(engine: EngineClient) -> str | None:
     return str(root) if root else None
 
 
-def _facts(doc: Mapping[str, object]) -> VolumeFacts:
-    labels = doc.get("Labels") or {}
+def _owner(labels: object) -> str | None:
+    owner = labels.get(OWNER_LABEL) if isinstance(labels, dict) else None
+    return str(owner) if owner is not None else None
+
+
+def _facts(doc: JSON) -> VolumeFacts:
     options = doc.get("Options") or {}
-    assert isinstance(labels, dict)
     assert isinstance(options, dict)
-    owner = labels.get(OWNER_LABEL)
     return VolumeFacts(
-        owner=str(owner) if owner is not None else None,
+        owner=_owner(doc.get("Labels")),
         driver=str(doc.get("Driver") or "local"),
         options={str(k): str(v) for k, v in options.items()},
     )
 
 
+async def _inspect_each(
+    refs: Iterable[str],
+    inspect: Callable[[str], Awaitable[JSON]],
+    read: Callable[[JSON], T],
+    *,
+    absent: tuple[int, ...] = (404,),
+) -> dict[str, T | None]:
+    """``read`` of each referenced object's inspect document (None: there is no such object)."""
+    found: dict[str, T | None] = {}
+    for ref in set(refs):
+        try:
+            doc = await inspect(ref)
+        except Exception as exc:
+            if not is_status(exc, *absent):
+                raise
+            found[ref] = None
+        else:
+            found[ref] = read(doc)
+    return found
+
+
+async def container_owners(engine: EngineClient, refs: Iterable[str]) -> dict[str, str | None]:
+    """Who owns each referenced container (None when it has no owner or does not exist)."""
+    return await _inspect_each(
+        refs,
+        engine.containers.inspect,
+        lambda doc: _owner((doc.get("Config") or {}).get("Labels")),
+        absent=(404, 409),
+    )
+
+
 async def volume_facts(engine: EngineClient, names: Iterable[str]) -> dict[str, VolumeFacts | None]:
     """Each named volume's owner, driver and options (None: it does not exist yet)."""
-    found: dict[str, VolumeFacts | None] = {}
-    for name in set(names):
-        try:
-            found[name] = _facts(await engine.volumes.inspect(name))
-        except Exception as exc:
-            if not is_status(exc, 404):
-                raise
-            found[name] = None
-    return found
+    return await _inspect_each(names, engine.volumes.inspect, _facts)
 
 
 async def network_owners(engine: EngineClient, refs: Iterable[str]) -> dict[str, str | None]:
     """Each named network's owner key id (None: no owner, or no such network)."""
-    owners: dict[str, str | None] = {}
-    for ref in set(refs):
-        try:
-            doc = await engine.networks.inspect(ref)
-        except Exception as exc:
-            if not is_status(exc, 404):
-                raise
-            owners[ref] = None
-            continue
-        labels = doc.get("Labels") or {}
-        assert isinstance(labels, dict)
-        owner = labels.get(OWNER_LABEL)
-        owners[ref] = str(owner) if owner is not None else None
-    return owners
+    return await _inspect_each(refs, engine.networks.inspect, lambda doc: _owner(doc.get("Labels")))
 
 
 async def claim_volumes(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from app.security.principal import Role
 
@@ -60,6 +61,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# The table never changes while the app runs, so each (method, template) is matched once: the
+# gate asks on every /v1 request, and walking the table with fnmatch cost more than the rest of it.
+@lru_cache(maxsize=1024)
 def required_role(method: str, template: str | None) -> Role:
     """The least role that may call ``method template``; admin when nothing matches."""
     if template is None:

@@ -11,29 +11,22 @@ dashboard asks for a ticket instead, so no cross-site WebSocket can ride a sessi
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from app.problems import CHALLENGE, Forbidden, Unauthorized
-from app.security.keys import ApiKey, KeyStore
-from app.security.tickets import Clock, usable_key, utc_now
+from app.security.keys import ApiKey
+from app.security.tickets import Grant, GrantBook, usable_key
 
 COOKIE_NAME = "dockyard_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_SESSIONS = 10_000
-
-
-def _digest(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def session_cookie(scope: Scope) -> str | None:
@@ -51,41 +44,30 @@ def session_cookie(scope: Scope) -> str | None:
 
 
 @dataclass(frozen=True)
-class Session:
-    key_id: str
+class Session(Grant):
     csrf_token: str
-    expires_at: datetime
 
 
-class SessionStore:
+class SessionStore(GrantBook[Session]):
     """Signed-in dashboard sessions by the hash of their id."""
 
-    def __init__(self, keys: KeyStore, ttl_seconds: float, clock: Clock = utc_now) -> None:
-        self.keys = keys
-        self.ttl = timedelta(seconds=ttl_seconds)
-        self._clock = clock
-        self._sessions: dict[str, Session] = {}
-        self._lock = threading.Lock()
+    def most(self) -> int:
+        return MAX_SESSIONS
 
     def start(self, key: ApiKey) -> tuple[str, Session]:
         """A new session for ``key``: its id (the cookie's value) and the session."""
         now = self._clock()
         session_id = secrets.token_urlsafe(32)
-        session = Session(key.id, secrets.token_urlsafe(32), now + self.ttl)
-        with self._lock:
-            for digest in [d for d, s in self._sessions.items() if now >= s.expires_at]:
-                del self._sessions[digest]
-            while len(self._sessions) >= MAX_SESSIONS:
-                del self._sessions[next(iter(self._sessions))]
-            self._sessions[_digest(session_id)] = session
+        session = Session(
+            key_id=key.id, expires_at=now + self.ttl, csrf_token=secrets.token_urlsafe(32)
+        )
+        self._add(session_id, session, now)
         return session_id, session
 
     def lookup(self, session_id: str) -> tuple[Session, ApiKey] | None:
         """The live session and its still-usable key, or None (and the session is forgotten)."""
         now = self._clock()
-        digest = _digest(session_id)
-        with self._lock:
-            session = self._sessions.get(digest)
+        session = self._get(session_id)
         if session is None:
             return None
         key = usable_key(self.keys, session.key_id, now) if now < session.expires_at else None
@@ -95,8 +77,7 @@ class SessionStore:
         return session, key
 
     def end(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(_digest(session_id), None)
+        self._drop(session_id)
 
     def authenticate(self, scope: Scope, method: str) -> ApiKey | None:
         """The key behind the request's session cookie; None without one.

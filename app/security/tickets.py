@@ -15,14 +15,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
+from app.http.negotiation import SSE, asks_for
 from app.problems import CHALLENGE, Unauthorized
 from app.security.keys import ApiKey, KeyStore
-from app.streams.sse import wants_sse
 
 TICKET_PREFIX = "dyt_"
 QUERY_NAME = "ticket"
@@ -76,7 +77,8 @@ def ticket_allowed(scope: Scope, template: str | None) -> bool:
         return template is not None
     if scope.get("method") not in ("GET", "HEAD") or template not in STREAM_ROUTES:
         return False
-    return wants_sse(Headers(scope=scope).get("accept"))
+    # Explicitly: EventSource always sends Accept: text/event-stream.
+    return asks_for(Headers(scope=scope).get("accept"), SSE)
 
 
 def _refused(detail: str) -> Unauthorized:
@@ -84,32 +86,69 @@ def _refused(detail: str) -> Unauthorized:
 
 
 @dataclass(frozen=True)
-class Ticket:
+class Grant:
+    """What a random token stands for: a key, until a time."""
+
     key_id: str
     expires_at: datetime
 
 
-class TicketStore:
-    """Minted tickets by their hash; every check re-reads the key it stands for."""
+GrantT = TypeVar("GrantT", bound=Grant)
+
+
+class GrantBook(Generic[GrantT]):
+    """Grants by the SHA-256 of their token, in memory; at most ``most()`` (the oldest go first)."""
 
     def __init__(self, keys: KeyStore, ttl_seconds: float, clock: Clock = utc_now) -> None:
         self.keys = keys
         self.ttl = timedelta(seconds=ttl_seconds)
         self._clock = clock
-        self._tickets: dict[str, Ticket] = {}
+        self._grants: dict[str, GrantT] = {}
         self._lock = threading.Lock()
+
+    def _add(self, token: str, grant: GrantT, now: datetime) -> None:
+        with self._lock:
+            for digest in [d for d, g in self._grants.items() if now >= g.expires_at]:
+                del self._grants[digest]
+            while len(self._grants) >= self.most():
+                # Dicts keep insertion order: the first entry is the oldest grant.
+                del self._grants[next(iter(self._grants))]
+            self._grants[_digest(token)] = grant
+
+    def most(self) -> int:
+        """How many grants are held at once (a bound, not a quota)."""
+        raise NotImplementedError
+
+    def _get(self, token: str) -> GrantT | None:
+        # Looked up by the SHA-256 of 256 random bits: timing reveals nothing usable.
+        with self._lock:
+            return self._grants.get(_digest(token))
+
+    def _drop(self, token: str) -> None:
+        with self._lock:
+            self._grants.pop(_digest(token), None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._grants)
+
+
+class Ticket(Grant):
+    """A stream ticket's grant."""
+
+
+class TicketStore(GrantBook[Ticket]):
+    """Minted tickets by their hash; every check re-reads the key it stands for."""
+
+    def most(self) -> int:
+        return MAX_TICKETS
 
     def mint(self, key_id: str) -> tuple[str, datetime]:
         """A new ticket for ``key_id`` and when it expires; the ticket is returned only here."""
         now = self._clock()
         ticket = TICKET_PREFIX + secrets.token_urlsafe(32)
         expires_at = now + self.ttl
-        with self._lock:
-            self._forget_expired(now)
-            while len(self._tickets) >= MAX_TICKETS:
-                # Dicts keep insertion order: the first entry is the oldest ticket.
-                del self._tickets[next(iter(self._tickets))]
-            self._tickets[_digest(ticket)] = Ticket(key_id, expires_at)
+        self._add(ticket, Ticket(key_id, expires_at), now)
         return ticket, expires_at
 
     def authenticate(self, scope: Scope, template: str | None) -> ApiKey | None:
@@ -123,27 +162,12 @@ class TicketStore:
                 "and WebSocket routes; send 'Authorization: Bearer <key>' here"
             )
         now = self._clock()
-        digest = _digest(ticket)
-        with self._lock:
-            entry = self._tickets.get(digest)
-        # Looked up by the SHA-256 of 256 random bits: timing reveals nothing usable.
+        entry = self._get(ticket)
         if entry is None or now >= entry.expires_at:
-            self._drop(digest)
+            self._drop(ticket)
             raise _refused("the ticket is unknown or expired; get a new one from POST /v1/tickets")
         key = usable_key(self.keys, entry.key_id, now)
         if key is None:
-            self._drop(digest)
+            self._drop(ticket)
             raise _refused("the ticket's key is expired or revoked")
         return key
-
-    def _drop(self, digest: str) -> None:
-        with self._lock:
-            self._tickets.pop(digest, None)
-
-    def _forget_expired(self, now: datetime) -> None:
-        for digest in [d for d, t in self._tickets.items() if now >= t.expires_at]:
-            del self._tickets[digest]
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._tickets)

@@ -13,6 +13,7 @@ from app.schemas.containers import (
     MountSpec,
     PortBinding,
     Resources,
+    sdk_volume_mounts,
 )
 
 JSON = dict[str, Any]
@@ -69,24 +70,7 @@ def mounts(spec: ContainerSpec) -> list[JSON]:
 
 
 def volume_mounts(volumes: Any) -> list[MountSpec]:
-    if not volumes:
-        return []
-    if isinstance(volumes, dict):
-        pairs = [(source, binding.bind, binding.mode) for source, binding in volumes.items()]
-    else:
-        pairs = []
-        for entry in volumes:
-            parts = entry.split(":")
-            pairs.append((parts[0], parts[1], parts[2] if len(parts) == 3 else "rw"))
-    return [
-        MountSpec(
-            type="bind" if source.startswith("/") else "volume",
-            source=source,
-            target=target,
-            read_only=mode == "ro",
-        )
-        for source, target, mode in pairs
-    ]
+    return sdk_volume_mounts(volumes)
 
 
 def _mount(mount: MountSpec) -> JSON:

@@ -31,6 +31,7 @@ from app.security.redact import container_for
 from app.services.coalesce import Coalescer
 from app.services.container_config import create_body
 from app.services.container_views import HealthLookup, container_view, summary_row
+from app.services.image_pull import ensure_image
 from app.services.shielded import shielded
 from app.settings import Settings
 
@@ -134,6 +135,7 @@ async def create(
     The spec passes the key's policy first: a refusal raises before any engine call.
     """
     spec = await admit_container(engine, spec, caller, settings)
+    await ensure_image(engine, spec.image, spec.pull, settings)
     body = create_body(spec, default_host_ip=settings.publish_host_ip)
     container_id = await engine.containers.create(body, spec.name)
     if start:

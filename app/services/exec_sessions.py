@@ -22,11 +22,9 @@ import anyio
 
 from app.engine import ENGINE_FAILURES, EngineClient, EngineSocket
 from app.problems import Conflict, NotFound
-from app.services.execs import kill
+from app.services.execs import exit_code, kill
 
 SUBPROTOCOL = "v4.channel.k8s.io"
-# After the output ends, how long the engine may take to record the exit code.
-_EXIT_WAIT_SECONDS = 5.0
 _MAX_TERMINAL_SIDE = 10_000
 # Interactive execs created and not attached yet, at most (the oldest are forgotten first).
 _MAX_PENDING = 4096
@@ -179,19 +177,6 @@ async def _idle(activity: _Activity, seconds: float) -> None:
     # Sleeps until the earliest moment the session could be idle, then looks again.
     while (left := activity.last + seconds - loop.time()) > 0:  # noqa: ASYNC110
         await asyncio.sleep(left)
-
-
-async def exit_code(engine: EngineClient, exec_id: str) -> int | None:
-    """The exit code once the engine has recorded it (None if it does not within 5 s)."""
-    deadline = time.monotonic() + _EXIT_WAIT_SECONDS
-    while True:
-        info = await engine.execs.inspect(exec_id)
-        if not info.get("Running"):
-            code = info.get("ExitCode")
-            return int(code) if code is not None else None
-        if time.monotonic() > deadline:
-            return None
-        await asyncio.sleep(0.01)
 
 
 def status_frame(code: int | None) -> bytes:

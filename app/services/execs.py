@@ -138,8 +138,9 @@ async def kill(engine: EngineClient, exec_id: str) -> bool:
     return killed
 
 
-async def _exit_code(engine: EngineClient, exec_id: str) -> int | None:
-    """The exit code once the engine has noticed the process ended (None if it did not)."""
+async def exit_code(engine: EngineClient, exec_id: str) -> int | None:
+    """The exit code once the engine has noticed the process ended (None if it does not
+    within 5 s)."""
     deadline = time.monotonic() + _EXIT_WAIT_SECONDS
     while True:
         info = await engine.execs.inspect(exec_id)
@@ -187,7 +188,7 @@ async def run_to_completion(engine: EngineClient, prepared: PreparedExec) -> Exe
     duration_ms = round((time.monotonic() - started) * 1000)
     return ExecResult(
         exec_id=prepared.exec_id,
-        exit_code=await _exit_code(engine, prepared.exec_id),
+        exit_code=await exit_code(engine, prepared.exec_id),
         stdout=output.stdout.decode("utf-8", errors="replace"),
         stderr=output.stderr.decode("utf-8", errors="replace"),
         duration_ms=duration_ms,
@@ -219,7 +220,7 @@ async def sse_events(engine: EngineClient, prepared: PreparedExec) -> AsyncItera
                 await kill(engine, prepared.exec_id)
                 break
             yield frame_event(stream, data)
-    yield sse.end_event(reason, await _exit_code(engine, prepared.exec_id))
+    yield sse.end_event(reason, await exit_code(engine, prepared.exec_id))
 
 
 async def info(engine: EngineClient, caller: Principal, exec_id: str) -> ExecInfo:

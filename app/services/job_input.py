@@ -83,7 +83,7 @@ async def _feed(connection: EngineSocket, data: bytes) -> None:
     with contextlib.suppress(ConnectionError):
         if data:
             await connection.write(data)
-        connection.close_stdin()
+        await connection.close_stdin()
 
 
 @asynccontextmanager

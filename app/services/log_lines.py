@@ -142,14 +142,17 @@ class Skipper:
 def split_message(payload: bytes) -> tuple[bytes, bytes]:
     """(timestamp, text without its line ending) of one timestamped engine message."""
     if payload[TS_WIDTH - 1 : TS_WIDTH + 1] == b"Z ":
-        ts, text = payload[:TS_WIDTH], payload[TS_WIDTH + 1 :]
+        ts, start = payload[:TS_WIDTH], TS_WIDTH + 1
     else:
         ts, _, text = payload.partition(b" ")
-    if text.endswith(b"\n"):
-        text = text[:-1]
-    if text.endswith(b"\r"):
-        text = text[:-1]
-    return ts, text
+        start = len(payload) - len(text)
+    # One slice for the text, its line ending cut off in the same copy (once per log line).
+    end = len(payload)
+    if payload.endswith(b"\n", start):
+        end -= 1
+    if payload.endswith(b"\r", start, end):
+        end -= 1
+    return ts, payload[start:end]
 
 
 class TtyLines:

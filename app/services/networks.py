@@ -22,6 +22,7 @@ from app.security.ownership import (
     scoped_labels,
 )
 from app.security.principal import Principal
+from app.services import drivers
 
 
 def create_body(spec: NetworkSpec) -> dict[str, Any]:
@@ -122,6 +123,9 @@ async def list_networks(
 async def create(engine: EngineClient, caller: Principal, spec: NetworkSpec) -> Network:
     """Create a network that carries its creator's owner label."""
     reject_reserved_labels(spec.labels)
+    await drivers.require(engine, "Network", spec.driver, "driver")
+    if spec.ipam is not None:
+        await drivers.require_ipam(engine, spec.ipam.driver)
     owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
     network_id = await engine.networks.create(create_body(owned))
     return await inspect(engine, network_id)

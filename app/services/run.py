@@ -17,6 +17,7 @@ from app.security.principal import Principal
 from app.services import job_input
 from app.services.container_config import create_body
 from app.services.containers import remove_quietly
+from app.services.image_pull import ensure_image
 from app.services.log_lines import LineIds, Skipper
 from app.services.logs import LogTarget, batches, encode_batch
 from app.services.shielded import shielded
@@ -136,6 +137,7 @@ async def run(
     if spec.max_output_bytes is not None:
         limit = min(spec.max_output_bytes, limit)
     timeout = spec.timeout if spec.timeout is not None else settings.run_default_timeout
+    await ensure_image(engine, spec.image, spec.pull, settings)
     container_id = await create_job(engine, spec, default_host_ip=settings.publish_host_ip)
     loop = asyncio.get_running_loop()
     try:

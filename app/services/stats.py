@@ -7,6 +7,7 @@ from typing import Any
 
 from app.engine import EngineClient
 from app.engine.jsonlines import read_messages
+from app.problems import Conflict
 from app.schemas.common import engine_time
 from app.schemas.streams import BlockIoStats, ContainerStats, CpuStats, MemoryStats, NetworkStats
 from app.streams import sse
@@ -76,7 +77,11 @@ def view(raw: JSON, container_id: str) -> ContainerStats:
 
 
 async def once(engine: EngineClient, container_id: str) -> ContainerStats:
-    return view(await engine.containers.stats_once(container_id), container_id)
+    raw = await engine.containers.stats_once(container_id)
+    if not isinstance(raw, dict):
+        # The engine answers an empty body when the container stopped or went mid-call.
+        raise Conflict(f"container {container_id} has no stats: it is not running")
+    return view(raw, container_id)
 
 
 async def sse_events(engine: EngineClient, container_id: str) -> AsyncIterator[bytes]:

@@ -18,15 +18,15 @@ from app.engine import EngineClient
 from app.engine.connection import EngineEndpoint
 from app.problems import NotFound
 from app.schemas.swarm import ServiceSpec, as_reference
-from app.security.guard import policy_context, refuse
+from app.security.guard import fill_limits, policy_context, refuse
 from app.security.ownership import (
     OWNER_LABEL,
     match_ref,
-    owner_filter,
     reject_reserved_labels,
+    resolve_among,
     resolve_owned_network,
 )
-from app.security.policy import Violation, evaluate, with_default_limits
+from app.security.policy import Violation, evaluate
 from app.security.principal import Principal
 from app.services.swarm_specs import as_container_spec, with_container_limits
 from app.settings import Settings
@@ -47,8 +47,8 @@ _FIELDS = {
 def _lister(engine: EngineClient, kind: SwarmKind) -> Callable[[Filters], Awaitable[list[JSON]]]:
     return {
         "service": engine.swarm.list_services,
-        "secret": engine.swarm.list_secrets,
-        "config": engine.swarm.list_configs,
+        "secret": engine.swarm.secrets.list,
+        "config": engine.swarm.configs.list,
     }[kind]
 
 
@@ -66,16 +66,16 @@ async def resolve_owned(
     Keys with scope ``all`` get ``ref`` back (the engine resolves it); scope-own keys resolve
     among their own objects only, so names and prefixes of others never match.
     """
-    if not principal.owns_only:
-        return ref
-    rows = await _lister(engine, kind)({"label": owner_filter(principal)})
-    found = match_ref(
-        ({"Id": row.get("ID"), "Names": [(row.get("Spec") or {}).get("Name")]} for row in rows),
+    return await resolve_among(
+        principal,
+        kind,
         ref,
+        _lister(engine, kind),
+        lambda rows, ref: match_ref(
+            ({"Id": row.get("ID"), "Names": [(row.get("Spec") or {}).get("Name")]} for row in rows),
+            ref,
+        ),
     )
-    if found is None:
-        raise NotFound(f"No such {kind}: {ref}")
-    return found
 
 
 async def _referenced_ids(
@@ -120,13 +120,7 @@ def task_violations(
 ) -> tuple[ServiceSpec, list[Violation]]:
     """The spec with default limits filled in, and every policy rule its task template breaks."""
     container = as_container_spec(spec.task, list(spec.networks))
-    filled = with_default_limits(
-        container,
-        principal,
-        memory=settings.restricted_default_memory,
-        cpus=settings.restricted_default_cpus,
-        pids=settings.restricted_default_pids,
-    )
+    filled = fill_limits(container, principal, settings)
     if filled is not container:
         spec = spec.model_copy(update={"task": with_container_limits(spec.task, filled)})
     violations = [

@@ -10,21 +10,21 @@ keeps everything stamped after the last id seen rather than waiting for that id 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from app.engine import EngineClient, is_status
-from app.engine.frames import FrameParser, Stream
-from app.services.log_lines import LineIds, ResumePoint, TtyLines, split_message, ts_to_ns
+from app.engine.frames import Stream
+from app.services.log_lines import LineIds, ResumePoint, split_message, ts_to_ns
+from app.services.logs import LogQuery, read_batches
 from app.streams import sse
 
 _NAMES = {Stream.STDOUT: "stdout", Stream.STDERR: "stderr"}
 _TASK = "com.docker.swarm.task.id"
 _NODE = "com.docker.swarm.node.id"
-Batch = list[tuple[Stream, bytes]]
 
 
 @dataclass(frozen=True)
@@ -34,28 +34,11 @@ class ServiceLogTarget:
 
 
 @dataclass(frozen=True)
-class ServiceLogQuery:
-    follow: bool = False
-    tail: str = "all"
-    since: str | None = None  # engine form
-    stdout: bool = True
-    stderr: bool = True
+class ServiceLogQuery(LogQuery):
+    """A log query read with ``details`` (each line's task and node); ``until`` is not offered."""
 
     def engine_params(self, resume: ResumePoint | None) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "follow": self.follow,
-            "stdout": self.stdout,
-            "stderr": self.stderr,
-            "timestamps": True,
-            "details": True,
-        }
-        if resume is not None:
-            params["since"] = resume.since_param()
-        else:
-            params["tail"] = self.tail
-            if self.since is not None:
-                params["since"] = self.since
-        return params
+        return {**super().engine_params(resume), "details": True}
 
 
 async def resolve(engine: EngineClient, ref: str) -> ServiceLogTarget:
@@ -119,24 +102,6 @@ class Slots:
         return self.known.get(task_id)
 
 
-async def batches(
-    engine: EngineClient, target: ServiceLogTarget, params: dict[str, Any]
-) -> AsyncGenerator[Batch]:
-    """(stream, message) batches, one per large read; owns the engine stream."""
-    async with await engine.swarm.open_service_logs(target.id, params) as response:
-        if target.tty:
-            lines = TtyLines()
-            async for chunk in response.chunks():
-                yield [(Stream.STDOUT, line) for line in lines.feed(chunk)]
-            yield [(Stream.STDOUT, line) for line in lines.flush()]
-            return
-        parser = FrameParser()
-        async for chunk in response.chunks():
-            frames = parser.feed(chunk)
-            if frames:
-                yield frames
-
-
 async def end_of(engine: EngineClient, service_id: str) -> bytes:
     """The ``end`` event once the engine closed the log stream."""
     try:
@@ -158,8 +123,12 @@ async def sse_events(
     ids, after = LineIds(), AfterPoint(point)
     slots = Slots(engine, target.id)
     await slots.refresh()
-    async with aclosing(batches(engine, target, query.engine_params(point))) as stream:
-        async for batch in stream:
+    params = query.engine_params(point)
+    async with (
+        await engine.swarm.open_service_logs(target.id, params) as response,
+        aclosing(read_batches(response, tty=target.tty)) as batches,
+    ):
+        async for batch in batches:
             out: list[bytes] = []
             for kind, payload in batch:
                 ts, text = split_message(payload)

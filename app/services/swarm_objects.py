@@ -9,16 +9,20 @@ what it creates carries its owner label.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
 
 from app.engine import EngineClient
-from app.schemas.swarm import Config, ConfigSpec, Node, Secret, SecretSpec, SwarmInfo
+from app.engine.swarm import DataObjects as EngineDataObjects
+from app.schemas.swarm import ConfigSpec, Node, Secret, SecretSpec, SwarmInfo
 from app.security.audit import note_target
 from app.security.ownership import owner_labels, reject_reserved_labels, scoped_labels
 from app.security.principal import Principal
 from app.services.swarm_views import config_view, node_view, secret_view, swarm_info
 
 JSON = dict[str, Any]
+ViewT = TypeVar("ViewT", bound=Secret)  # Config extends Secret
 
 
 async def info(engine: EngineClient) -> SwarmInfo:
@@ -61,44 +65,36 @@ def _label_filters(labels: list[str] | None, caller: Principal) -> dict[str, lis
     return {"label": scoped} if scoped else {}
 
 
-async def list_secrets(
-    engine: EngineClient, caller: Principal, *, labels: list[str] | None = None
-) -> list[Secret]:
-    """The caller's secrets' metadata (never their data)."""
-    rows = await engine.swarm.list_secrets(_label_filters(labels, caller))
-    return sorted((secret_view(r) for r in rows), key=lambda s: s.name)
+@dataclass(frozen=True)
+class DataObjects(Generic[ViewT]):
+    """Secrets or configs: the same four operations, each kind with its own view."""
+
+    kind: Literal["secrets", "configs"]
+    view: Callable[[JSON], ViewT]
+
+    def _api(self, engine: EngineClient) -> EngineDataObjects:
+        return engine.swarm.secrets if self.kind == "secrets" else engine.swarm.configs
+
+    async def list(
+        self, engine: EngineClient, caller: Principal, *, labels: list[str] | None = None
+    ) -> list[ViewT]:
+        """The caller's objects (a secret's data is never read: its view has no field for it)."""
+        rows = await self._api(engine).list(_label_filters(labels, caller))
+        return sorted((self.view(r) for r in rows), key=lambda v: v.name)
+
+    async def create(
+        self, engine: EngineClient, caller: Principal, spec: SecretSpec | ConfigSpec
+    ) -> ViewT:
+        object_id = await self._api(engine).create(_body(spec, caller))
+        note_target(object_id)
+        return self.view(await self._api(engine).inspect(object_id))
+
+    async def inspect(self, engine: EngineClient, ref: str) -> ViewT:
+        return self.view(await self._api(engine).inspect(ref))
+
+    async def remove(self, engine: EngineClient, ref: str) -> None:
+        await self._api(engine).remove(ref)
 
 
-async def create_secret(engine: EngineClient, caller: Principal, spec: SecretSpec) -> Secret:
-    secret_id = await engine.swarm.create_secret(_body(spec, caller))
-    note_target(secret_id)
-    return secret_view(await engine.swarm.inspect_secret(secret_id))
-
-
-async def inspect_secret(engine: EngineClient, ref: str) -> Secret:
-    return secret_view(await engine.swarm.inspect_secret(ref))
-
-
-async def remove_secret(engine: EngineClient, ref: str) -> None:
-    await engine.swarm.remove_secret(ref)
-
-
-async def list_configs(
-    engine: EngineClient, caller: Principal, *, labels: list[str] | None = None
-) -> list[Config]:
-    rows = await engine.swarm.list_configs(_label_filters(labels, caller))
-    return sorted((config_view(r) for r in rows), key=lambda c: c.name)
-
-
-async def create_config(engine: EngineClient, caller: Principal, spec: ConfigSpec) -> Config:
-    config_id = await engine.swarm.create_config(_body(spec, caller))
-    note_target(config_id)
-    return config_view(await engine.swarm.inspect_config(config_id))
-
-
-async def inspect_config(engine: EngineClient, ref: str) -> Config:
-    return config_view(await engine.swarm.inspect_config(ref))
-
-
-async def remove_config(engine: EngineClient, ref: str) -> None:
-    await engine.swarm.remove_config(ref)
+secrets = DataObjects("secrets", secret_view)
+configs = DataObjects("configs", config_view)

@@ -42,6 +42,13 @@ def _seconds(nanos: Any) -> float:
 
 # ---------------------------------------------------------------------------- policy view
 
+# Task template fields that mean the same on a container spec (validated by the same types).
+_SAME_ON_A_CONTAINER = (
+    *("image", "command", "entrypoint", "environment", "labels", "mounts", "working_dir"),
+    *("user", "init", "tty", "hostname", "stop_signal", "healthcheck", "read_only"),
+    *("cap_add", "cap_drop", "sysctls", "ulimits", "log_config"),
+)
+
 
 def as_container_spec(task: TaskSpec, networks: list[str]) -> ContainerSpec:
     """The task template as the container spec the policy profiles judge.
@@ -59,26 +66,8 @@ def as_container_spec(task: TaskSpec, networks: list[str]) -> ContainerSpec:
             pids_limit=(-1 if limits.pids == 0 else limits.pids),
         )
     return ContainerSpec(
-        image=task.image,
-        command=task.command,
-        entrypoint=task.entrypoint,
-        environment=task.environment,
-        labels=dict(task.labels),
-        mounts=list(task.mounts),
-        working_dir=task.working_dir,
-        user=task.user,
-        init=task.init,
-        tty=task.tty,
-        hostname=task.hostname,
-        stop_signal=task.stop_signal,
-        healthcheck=task.healthcheck,
+        **{name: getattr(task, name) for name in _SAME_ON_A_CONTAINER},
         resources=resources,
-        read_only=task.read_only,
-        cap_add=list(task.cap_add),
-        cap_drop=list(task.cap_drop),
-        sysctls=dict(task.sysctls),
-        ulimits=list(task.ulimits),
-        log_config=task.log_config,
         # Attaching a service to the "host" network shares the host's network namespace.
         network_mode="host" if "host" in networks else None,
     )
@@ -132,20 +121,15 @@ def _resources(resources: TaskResources | None) -> JSON:
     body: JSON = {"Limits": {}, "Reservations": {}}
     if resources is None:
         return body
-    if resources.limits is not None:
-        limits = resources.limits
-        if limits.memory is not None:
-            body["Limits"]["MemoryBytes"] = limits.memory
-        if limits.cpus is not None:
-            body["Limits"]["NanoCPUs"] = round(limits.cpus * NANO)
-        if limits.pids is not None:
-            body["Limits"]["Pids"] = limits.pids
-    if resources.reservations is not None:
-        reservations = resources.reservations
-        if reservations.memory is not None:
-            body["Reservations"]["MemoryBytes"] = reservations.memory
-        if reservations.cpus is not None:
-            body["Reservations"]["NanoCPUs"] = round(reservations.cpus * NANO)
+    for key, amounts in (("Limits", resources.limits), ("Reservations", resources.reservations)):
+        if amounts is None:
+            continue
+        if amounts.memory is not None:
+            body[key]["MemoryBytes"] = amounts.memory
+        if amounts.cpus is not None:
+            body[key]["NanoCPUs"] = round(amounts.cpus * NANO)
+        if isinstance(amounts, TaskLimits) and amounts.pids is not None:
+            body[key]["Pids"] = amounts.pids
     return body
 
 

@@ -16,6 +16,7 @@ from app.security.ownership import (
     scoped_labels,
 )
 from app.security.principal import Principal
+from app.services import drivers
 from app.settings import Settings
 
 
@@ -59,6 +60,7 @@ async def create(
     bind mount would (the engine's data-root included among the never-bindable paths)."""
     reject_reserved_labels(spec.labels)
     await admit_volume_on_engine(engine, spec.driver, spec.driver_opts, caller, settings)
+    await drivers.require(engine, "Volume", spec.driver, "driver")
     body = create_body(spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}}))
     made = volume_view(await engine.volumes.create(body))
     # Issue 11: the engine answers an existing name with that volume; a scope-own key must not

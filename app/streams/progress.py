@@ -8,21 +8,11 @@ when the source ends, fails or is closed, and by the response's cleanup if it ne
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from app.engine import EngineClient
 from app.schemas.images import LogEvent
 from app.services.images import Transfer
 from app.streams.sse import Event
-
-# How the SSE routes document their two forms in OpenAPI.
-SSE_CONTENT: dict[str, Any] = {
-    "text/event-stream": {
-        "schema": {"type": "string"},
-        "example": 'event: progress\ndata: {"id": "…", "status": "Pushed", …}\n\n'
-        'event: end\ndata: {"image_id": "sha256:…", "reference": "…", "digest": null}\n\n',
-    }
-}
 
 
 async def transfer_events(transfer: Transfer, engine: EngineClient) -> AsyncIterator[Event]:

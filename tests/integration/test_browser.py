@@ -6,18 +6,22 @@ Every page runs offline: a request to anything but 127.0.0.1 is refused and fail
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import aiodocker
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from app.schemas.streams import ExecSpec
 from app.security.sessions import COOKIE_NAME
+from app.services.exec_sessions import SUBPROTOCOL, Channel
 from app.settings import Settings
 from tests.browser import DroppingProxy, chromium, offline_context, static_site
 from tests.factories import Factory
-from tests.support import LiveServer, second_server, unique_name
+from tests.support import LiveServer, second_server, unique_name, wait_for
 
 SECONDS = 1000  # Playwright counts milliseconds
 NUMBERED = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo n$i; sleep 0.1; done"]
@@ -245,20 +249,113 @@ async def test_docs_render_offline(server: LiveServer, context: BrowserContext) 
     assert await page.locator("#swagger-ui .opblock-summary-path").count() > 20
 
 
-async def test_the_console_page_is_shipped_with_its_terminal(
-    server: LiveServer, context: BrowserContext
+# ---------------------------------------------------------------------------- the console
+
+TERMINAL_SIZE = re.compile(r"^(\d+) (\d+)$")
+
+
+async def screen_lines(page: Page) -> list[str]:
+    """What the terminal shows, a line per row (xterm.js renders its rows into the DOM)."""
+    rows: list[str] = await page.locator("#terminal .xterm-rows > div").all_inner_texts()
+    return [row.replace("\xa0", " ").rstrip() for row in rows]
+
+
+async def typed(page: Page, command: str) -> None:
+    """Type a command into the terminal the way a person does: keys into xterm, then Enter."""
+    await page.locator("#terminal .xterm-helper-textarea").focus()
+    await page.keyboard.type(command)
+    await page.keyboard.press("Enter")
+
+
+async def stty_size(page: Page, already: int) -> tuple[int, int]:
+    """Ask the shell for its terminal size; the answer is the newest ``rows cols`` line."""
+    await typed(page, "stty size")
+
+    async def answered() -> tuple[int, int] | None:
+        sizes = [m for line in await screen_lines(page) if (m := TERMINAL_SIZE.match(line))]
+        if len(sizes) <= already:
+            return None
+        return int(sizes[-1].group(1)), int(sizes[-1].group(2))
+
+    size: tuple[int, int] = await wait_for(answered)
+    return size
+
+
+async def shells(docker: aiodocker.Docker, container: str) -> list[str]:
+    top = await docker._query_json(f"containers/{container}/top")
+    return [" ".join(row) for row in top["Processes"] or [] if row[-1] == "sh"]
+
+
+async def test_the_console_runs_a_shell_follows_the_window_and_ends_it_on_close(
+    server: LiveServer,
+    context: BrowserContext,
+    make: Factory,
+    client_for: Any,
+    docker: aiodocker.Docker,
 ) -> None:
-    # The exec WebSocket lands with the interactive-exec work; here: xterm.js loads offline.
+    operator = await client_for("operator")
+    container = (await make.running(client=operator, network="none", stop_timeout=1))["id"]
+    _, token = make.key("operator", description="console test")
     page = await context.new_page()
-    await page.goto(f"{server.url}/ui/")
-    loaded = await page.evaluate(
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    await sign_in(page, server, token)
+    await page.goto(f"{server.url}/ui/#/c/{container}")
+
+    async with page.expect_request("**/v1/tickets") as ticket_request:
+        async with page.expect_request(f"**/v1/containers/{container}/exec") as exec_request:
+            await page.click("#open-console")
+    await expect(page.locator("#console-state")).to_have_text("connected", timeout=10 * SECONDS)
+
+    # What the page sends is the API's contract: the exec's fields, a ticket got with the
+    # session cookie and the CSRF header (no key), the WebSocket authenticated by the ticket.
+    body = json.loads((await exec_request.value).post_data or "{}")
+    assert set(body) <= set(ExecSpec.model_fields)
+    assert (body["interactive"], body["tty"], body["command"]) == (True, True, "sh")
+    ticket_headers = await (await ticket_request.value).all_headers()
+    assert "x-csrf-token" in ticket_headers
+    assert "authorization" not in ticket_headers
+    (socket_url,) = sockets
+    assert re.search(r"/v1/execs/[0-9a-f]{64}/attach\?ticket=dyt_", socket_url), socket_url
+    channels = await page.evaluate(
         """async () => {
-          const {Terminal} = await import("/ui/assets/vendor/xterm/xterm.mjs");
-          const {frame} = await import("/ui/assets/js/console.js");
-          return [typeof Terminal, Array.from(frame(4, '{"width":80,"height":24}').slice(0, 2))];
+          const c = await import("/ui/assets/js/console.js");
+          return [[c.STDIN, c.STDOUT, c.STDERR, c.STATUS, c.RESIZE], c.SUBPROTOCOL];
         }"""
     )
-    assert loaded == ["function", [4, 123]]
+    assert channels == [[int(c) for c in Channel], SUBPROTOCOL]
+
+    # Keys typed into xterm reach the shell; its output appears in the terminal (the typed
+    # line shows $((6*7)), only the output shows 42).
+    await typed(page, "echo hello-$((6*7)); id -u")
+
+    async def printed() -> bool:
+        lines = await screen_lines(page)
+        return "hello-42" in lines and lines[lines.index("hello-42") + 1] == "0"
+
+    await wait_for(printed)
+    assert len(await shells(docker, container)) == 1
+
+    # The terminal fits the window and the shell follows: a smaller window, fewer rows and
+    # columns, and stty says so (the resize frame is sent before the keys that follow it).
+    rows = page.locator("#terminal .xterm-rows > div")
+    before = await stty_size(page, already=0)
+    assert before[0] == await rows.count()
+    await page.set_viewport_size({"width": 900, "height": 600})
+    await expect(rows).not_to_have_count(before[0])
+    after = await stty_size(page, already=1)
+    assert after[0] == await rows.count()
+    assert after[0] < before[0], (before, after)
+    assert after[1] < before[1], (before, after)
+
+    # Leaving the console closes the WebSocket: the shell is killed, nothing is left behind.
+    await page.click("text=← Container")
+    await expect(page.locator("#summary h1")).to_be_visible()
+
+    async def shell_gone() -> bool:
+        return await shells(docker, container) == []
+
+    await wait_for(shell_gone)
 
 
 async def test_the_dashboard_is_served_from_the_package_contained(server: LiveServer) -> None:

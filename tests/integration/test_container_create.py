@@ -175,12 +175,14 @@ async def test_memory_limit_is_enforced(api: httpx.AsyncClient) -> None:
 
 
 async def test_missing_image_is_404_naming_it(api: httpx.AsyncClient) -> None:
-    response = await api.post("/v1/containers", json=spec(image="dockyard-no-such-image:1.0"))
+    # pull: never, as there is no registry to look in here (test_image_pull_policy.py has one).
+    body = spec(image="dockyard-no-such-image:1.0", pull="never")
+    response = await api.post("/v1/containers", json=body)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert "dockyard-no-such-image:1.0" in problem["detail"]
-    assert problem["type"] == "https://dockyard.dev/problems/not-found"
+    assert problem["type"] == "https://dockyard.dev/problems/image-not-found"
     assert problem["instance"] == "/v1/containers"
     assert problem["request_id"] == response.headers["x-request-id"]
 

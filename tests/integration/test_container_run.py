@@ -97,7 +97,11 @@ async def test_environment_workdir_and_user_take_effect(api: httpx.AsyncClient) 
 async def test_run_of_a_missing_image_is_404_and_a_bad_command_leaves_nothing(
     api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    assert (await run(api, image="dockyard-no-such-image:2")).status_code == 404
+    # pull: never, since there is no registry to look in here (tests/integration/
+    # test_image_pull_policy.py pulls from a real one).
+    missing = await run(api, image="dockyard-no-such-image:2", pull="never")
+    assert missing.status_code == 404
+    assert missing.json()["type"] == "https://dockyard.dev/problems/image-not-found"
     marker = unique_name("badcmd")
     response = await run(api, command=["/not/here"], labels={"marker": marker}, remove=False)
     assert response.status_code == 400

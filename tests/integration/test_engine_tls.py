@@ -7,6 +7,8 @@ certificate signed by the test's CA, forwarding to the engine's unix socket.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import os
 import ssl
 import subprocess
@@ -25,8 +27,8 @@ from tests.conftest import ServerWith
 from tests.factories import Factory
 from tests.processes import die_with_us
 from tests.sse import collect
-from tests.support import RUN_ID, RUN_LABEL, engine_url, free_port
-from tests.tls_support import Pki, tls_engine
+from tests.support import RUN_ID, RUN_LABEL, engine_url, free_port, spec
+from tests.tls_support import Pki, half_closing_tls_engine, tls_engine
 
 SSE = {"Accept": "text/event-stream"}
 # Generous: a refused handshake answers in milliseconds; this only bounds a hang on a busy host.
@@ -171,6 +173,61 @@ async def test_engine_over_tls_configured_the_docker_sdk_way(
     assert f"tcp 127.0.0.1:{tls_port} over TLS" in started[0]
     assert "from DOCKER_HOST" in started[0]
     assert f"client certificate {pki.docker_cert_path / 'cert.pem'}" in started[0]
+
+
+# Over TLS the end of a job's stdin is a FIN under the TLS layer, as the docker CLI sends it
+# (app/engine/sockets.py): the process reads end-of-file, what it prints afterwards comes back.
+AFTER_EOF = "md5sum; sleep 1; echo after-eof"
+STDIN = os.urandom(256 * 1024)
+
+
+def stdin_body() -> dict[str, Any]:
+    return {"stdin": {"base64": base64.b64encode(STDIN).decode()}}
+
+
+@pytest.fixture(scope="module")
+def half_closing_port(pki: Pki) -> Iterator[int]:
+    with half_closing_tls_engine(pki, engine_url().removeprefix("unix://")) as port:
+        yield port
+
+
+async def test_run_and_exec_stdin_reach_end_of_file_over_tls(
+    server_with: ServerWith, over_tls: dict[str, Any], half_closing_port: int, make: Factory
+) -> None:
+    half_closing = {**over_tls, "engine_url": f"tcp://127.0.0.1:{half_closing_port}"}
+    expected = f"{hashlib.md5(STDIN).hexdigest()}  -\nafter-eof\n"
+    async with server_with(**half_closing) as client:
+        # A job timeout far past PROMPT: an end-of-file that never comes fails the test.
+        async with asyncio.timeout(PROMPT):
+            ran = await client.post(
+                "/v1/containers/run",
+                json=spec(
+                    command=["sh", "-c", AFTER_EOF], network="none", timeout="120s", **stdin_body()
+                ),
+            )
+        assert ran.status_code == 200, ran.text
+        result = ran.json()
+        assert (result["stdout"], result["exit_code"], result["timed_out"]) == (expected, 0, False)
+
+        created = await make.running(client=client, network="none", stop_timeout=1)
+        container = created["id"]
+        async with asyncio.timeout(PROMPT):
+            executed = await client.post(
+                f"/v1/containers/{container}/exec",
+                json={"command": ["sh", "-c", AFTER_EOF], "timeout": "120s", **stdin_body()},
+            )
+            async with client.stream(
+                "POST",
+                f"/v1/containers/{container}/exec",
+                json={"command": ["sh", "-c", "cat; echo after-eof"], "stdin": "streamed\n"},
+                headers=SSE,
+            ) as response:
+                found = await collect(response)
+        assert executed.status_code == 200, executed.text
+        answer = executed.json()
+        assert (answer["stdout"], answer["exit_code"], answer["timed_out"]) == (expected, 0, False)
+        assert [e.data for e in found if e.event == "stdout"] == ["streamed", "after-eof"]
+        assert found[-1].json() == {"reason": "exited", "exit_code": 0}
 
 
 async def refused_handshake_answers(server_with: ServerWith, **overrides: Any) -> tuple[str, str]:

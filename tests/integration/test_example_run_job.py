@@ -76,15 +76,20 @@ async def test_the_example_keeps_the_container_when_asked(
         await kept.delete(force=True)
 
 
-@pytest.mark.parametrize("refusal", ["no such image", "unknown key"])
+@pytest.mark.parametrize("refusal", ["no such image", "unknown key", "reserved label"])
 async def test_a_problem_from_the_service_is_exit_code_125(
-    server: LiveServer, admin_token: str, refusal: str
+    server: LiveServer, admin_token: str, docker: aiodocker.Docker, refusal: str
 ) -> None:
-    image, token = {
-        "no such image": ("dockyard-no-such-image:0", admin_token),
-        "unknown key": ("busybox:local", "dyk_nosuchkey_secret"),
+    job = unique_name("job")
+    image, token, extra = {
+        "no such image": ("dockyard-no-such-image:0", admin_token, {}),
+        "unknown key": ("busybox:local", "dyk_nosuchkey_secret", {}),
+        # A label only the service may set: refused (422) before anything is pulled or made.
+        "reserved label": ("busybox:local", admin_token, {"dockyard.owner": "forged"}),
     }[refusal]
-    code, out, err = await run_example(server, token, f"--image={image}", "--", "true")
+    labels = [f"--label={k}={v}" for k, v in run_labels(job=job, **extra).items()]
+    code, out, err = await run_example(server, token, f"--image={image}", *labels, "--", "true")
     assert code == 125
     assert out == ""
     assert err.startswith("dockyard: ")
+    assert await docker.containers.list(all=True, filters={"label": [f"job={job}"]}) == []

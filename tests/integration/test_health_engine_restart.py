@@ -1,6 +1,6 @@
 """The monitor rides out an engine restart: stale while down, truthful again after reconnecting.
 
-Uses a second dockerd of its own (tests/engine_sandbox.py): the shared engine is never stopped.
+Uses a second dockerd of its own (bench/engine_sandbox.py): the shared engine is never stopped.
 """
 
 from __future__ import annotations

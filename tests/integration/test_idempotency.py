@@ -45,7 +45,7 @@ async def test_same_key_other_body_is_422_and_makes_nothing(
 
 async def test_keys_are_per_route_and_failures_are_replayed_too(api: httpx.AsyncClient) -> None:
     key = {"Idempotency-Key": unique_name("key")}
-    missing = spec(image="dockyard-no-such-image:3")
+    missing = spec(image="dockyard-no-such-image:3", pull="never")
     first = await api.post("/v1/containers", json=missing, headers=key)
     again = await api.post("/v1/containers", json=missing, headers=key)
     assert first.status_code == again.status_code == 404

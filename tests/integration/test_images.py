@@ -336,7 +336,7 @@ async def test_list_inspect_and_missing(api: httpx.AsyncClient, docker: aiodocke
     assert TEST_IMAGE in listed.json()[0]["tags"]
     missing = await api.get(f"/v1/images/dy-nosuch-{RUN_ID}:latest")
     assert missing.status_code == 404
-    assert missing.json()["type"] == "https://dockyard.dev/problems/not-found"
+    assert missing.json()["type"] == "https://dockyard.dev/problems/image-not-found"
 
 
 async def test_prune_removes_unused_labelled_images_and_keeps_used_ones(

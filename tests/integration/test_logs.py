@@ -12,6 +12,7 @@ from tests.sse import Event, collect, events
 from tests.support import wait_for
 
 SSE = {"Accept": "text/event-stream"}
+TEXT = {"Accept": "text/plain"}
 NUMBERED = "for i in $(seq 1 300); do echo out$i; echo err$i >&2; done"
 # Every 5th line is 40 000 bytes: the engine splits it into three messages sharing one timestamp.
 MIXED = (
@@ -128,12 +129,20 @@ async def test_json_and_text_forms(
     assert all(x["timestamp"].endswith("Z") for x in lines)
     only_err = await api.get(url, params={"stdout": "false"}, headers={"Accept": "text/plain"})
     assert only_err.text == "two\n"
-    tail = await api.get(url, params={"tail": "1", "timestamps": "true"})
+    tail = await api.get(url, params={"tail": "1", "timestamps": "true"}, headers=TEXT)
     assert tail.text.count("\n") == 1
     assert tail.text.split(" ", 1)[0].endswith("Z")
     refused = await api.get(url, params={"follow": "true"}, headers={"Accept": "application/json"})
     assert refused.status_code == 400
     assert refused.headers["content-type"] == "application/problem+json"
+    # No preference (no Accept, or */* as generated clients send): JSON, the spec's first form.
+    for accept in ("*/*", ""):
+        default = await api.get(url, headers={"Accept": accept})
+        assert default.headers["content-type"] == "application/json", accept
+        assert default.json() == lines
+    unacceptable = await api.get(url, headers={"Accept": "image/png"})
+    assert unacceptable.status_code == 406
+    assert unacceptable.headers["content-type"] == "application/problem+json"
 
 
 async def test_since_takes_relative_durations(
@@ -142,8 +151,8 @@ async def test_since_takes_relative_durations(
     container = await started(make, command=["sh", "-c", "echo old"])
     await wait_for(lambda: _exited(docker, container))
     url = f"/v1/containers/{container}/logs"
-    assert (await api.get(url, params={"since": "10m"})).text == "old\n"
-    assert (await api.get(url, params={"until": "10m"})).text == ""
+    assert (await api.get(url, params={"since": "10m"}, headers=TEXT)).text == "old\n"
+    assert (await api.get(url, params={"until": "10m"}, headers=TEXT)).text == ""
     bad = await api.get(url, params={"since": "last week"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["loc"] == ["query", "since"]

@@ -41,7 +41,7 @@ async def test_run_stream_timeout_kills_and_reports(api: httpx.AsyncClient) -> N
 
 
 async def test_run_stream_bad_image_is_a_problem(api: httpx.AsyncClient) -> None:
-    body = spec(image="no-such-image:never", network="none")
+    body = spec(image="no-such-image:never", network="none", pull="never")
     response = await api.post("/v1/containers/run", json=body, headers=SSE)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"

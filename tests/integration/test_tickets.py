@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import aiodocker
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from app.security.keys import KeyStore
 from app.settings import Settings
@@ -16,6 +18,7 @@ from tests.conftest import ClientFactory
 from tests.factories import Factory
 from tests.sse import events
 from tests.support import LiveServer, second_server
+from tests.ws_client import attach, create_session, read_to_end, refusal, stdin
 
 SSE = {"Accept": "text/event-stream"}
 TICKING = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done"]
@@ -171,6 +174,57 @@ async def test_a_ticket_is_never_logged_audited_or_a_metric_label(
     assert ticket not in settings.audit_file.read_text()
     assert ticket not in metrics
     assert ticket not in refused.text
+
+
+# ---------------------------------------------------------------------------- WebSockets
+
+
+async def test_a_ticket_attaches_an_interactive_exec_without_a_header(
+    server: LiveServer, client_for: ClientFactory, ticking: str
+) -> None:
+    operator = await client_for("operator")
+    session = await create_session(operator, ticking, command=["sh", "-c", "read x; echo got-$x"])
+    ticket = await mint(operator)
+    async with attach(server.url, f"{session['attach']}?ticket={ticket}", None) as ws:
+        await ws.send(stdin("it\n"))
+        seen = await read_to_end(ws)
+    assert bytes(seen.stdout) == b"got-it\n"
+    assert seen.status == {"exit_code": 0}
+
+
+async def test_another_keys_ticket_is_refused_before_the_upgrade(
+    server: LiveServer, client_for: ClientFactory, docker: aiodocker.Docker, ticking: str
+) -> None:
+    owner, other = await client_for("operator"), await client_for("operator")
+    session = await create_session(owner, ticking, command=["echo", "ran"])
+    status, problem = await refusal(
+        server.url, f"{session['attach']}?ticket={await mint(other)}", None
+    )
+    assert status == 404, problem
+    assert problem["type"].endswith("/not-found")
+    # Not started: the exec never ran, and its creator can still attach.
+    info = await docker._query_json(f"exec/{session['exec_id']}/json")
+    assert (info["Running"], info["Pid"]) == (False, 0)
+    async with attach(server.url, f"{session['attach']}?ticket={await mint(owner)}", None) as ws:
+        seen = await read_to_end(ws)
+    assert (bytes(seen.stdout), seen.status) == (b"ran\n", {"exit_code": 0})
+
+
+async def test_the_dashboard_cookie_opens_no_websocket(
+    server: LiveServer, client_for: ClientFactory, ticking: str
+) -> None:
+    operator = await client_for("operator")
+    token = str(operator.headers["Authorization"]).removeprefix("Bearer ")
+    async with httpx.AsyncClient(base_url=server.url) as browser:
+        signed_in = await browser.post("/ui/session", json={"key": token})
+        assert signed_in.status_code in (200, 201), signed_in.text
+        cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    session = await create_session(operator, ticking, command=["true"])
+    url = server.url.replace("http://", "ws://") + session["attach"]
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, additional_headers={"Cookie": cookie}):
+            pass
+    assert refused.value.response.status_code == 401
 
 
 # ---------------------------------------------------------------------------- CORS

@@ -232,3 +232,52 @@ def test_invalid_specs_are_refused(fields: dict[str, Any]) -> None:
 def test_run_spec_adds_job_controls() -> None:
     spec = RunSpec.model_validate({"image": "img", "timeout": "2s", "max_output_bytes": 10})
     assert (spec.timeout, spec.max_output_bytes, spec.check, spec.remove) == (2.0, 10, False, True)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "no-new-privileges",
+        "no-new-privileges=false",
+        "no-new-privileges:true",
+        "label=type:svirt_lxc_net_t",
+        "apparmor=docker-default",
+        "seccomp=unconfined",
+        'seccomp={"defaultAction": "SCMP_ACT_ALLOW"}',
+    ],
+)
+def test_security_opts_the_engine_takes(entry: str) -> None:
+    assert ContainerSpec.model_validate({"image": "x", "security_opt": [entry]}).security_opt == [
+        entry
+    ]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "bogus",
+        "Seccomp:Unconfined",  # the engine's keys are case-sensitive: it answers 500
+        "no-new-privileges=maybe",
+        "seccomp={not json",
+        "seccomp=[]",
+        "systempaths=confined",
+    ],
+)
+def test_security_opts_the_engine_refuses_are_422(entry: str) -> None:
+    with pytest.raises(ValidationError, match="security_opt|seccomp"):
+        ContainerSpec.model_validate({"image": "x", "security_opt": [entry]})
+
+
+@pytest.mark.parametrize("seconds", [1e308, 86401, "1000h"])
+def test_stop_timeout_is_bounded(seconds: float | str) -> None:
+    with pytest.raises(ValidationError, match="stop_timeout"):
+        ContainerSpec.model_validate({"image": "x", "stop_timeout": seconds})
+
+
+@pytest.mark.parametrize(
+    "volumes",
+    [{"data": {"bind": "relative"}}, ["data:relative"], {"/etc/x/../y": {"bind": "mnt"}}],
+)
+def test_sdk_volumes_must_make_valid_mounts(volumes: Any) -> None:
+    with pytest.raises(ValidationError, match="absolute"):
+        ContainerSpec.model_validate({"image": "x", "volumes": volumes})

@@ -18,6 +18,12 @@ from app.engine.errors import problem_from_exception
         (400, "invalid reference format", 400),
         (500, "driver failed: Bind for 127.0.0.1:80 failed: port is already allocated", 409),
         (500, "Multiple IDs found with provided prefix: c", 409),
+        # The engine's real 500 messages for mistakes the caller can fix (engine 20.10).
+        (500, "Container 2c30 is not paused", 409),
+        (500, "container 2c30 is not connected to network dy-net", 409),
+        (500, 'invalid --security-opt 2: "no-new-privileges:maybe"', 422),
+        (500, 'failed to parse value as time or duration: "nonsense"', 422),
+        (500, "Error processing tar file(exit status 1): unexpected EOF", 400),
         (500, "something broke inside the engine", 502),
         (503, "engine is shutting down", 502),
     ],

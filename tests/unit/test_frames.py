@@ -30,3 +30,14 @@ def test_incomplete_frame_waits_for_the_rest() -> None:
     whole = frame(2, b"error output")
     assert parser.feed(whole[:10]) == []
     assert parser.feed(whole[10:]) == [(Stream.STDERR, b"error output")]
+
+
+def test_large_frame_in_small_chunks_and_frames_of_any_size() -> None:
+    big = bytes(range(256)) * 4096  # 1 MiB: header bytes and payloads may hold any value
+    frames = [(1, big), (2, b"\n"), (1, b"\r\n\x00"), (2, big[:70_000])]
+    data = b"".join(frame(s, p) for s, p in frames)
+    parser, got = FrameParser(), []
+    for pos in range(0, len(data), 3000):
+        got.extend(parser.feed(data[pos : pos + 3000]))
+    assert [(int(s), p) for s, p in got] == frames
+    assert parser.feed(frame(1, b"x")) == [(Stream.STDOUT, b"x")]

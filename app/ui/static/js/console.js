@@ -14,6 +14,7 @@ export const STDOUT = 1;
 export const STDERR = 2;
 export const STATUS = 3;
 export const RESIZE = 4;
+export const SUBPROTOCOL = "v4.channel.k8s.io";
 
 const encoder = new TextEncoder();
 
@@ -65,7 +66,8 @@ export function consolePage(root, ref) {
       });
       const { ticket } = await api("POST", "/v1/tickets");
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-      socket = new WebSocket(`${scheme}//${location.host}${exec.attach}?ticket=${encodeURIComponent(ticket)}`);
+      const url = `${scheme}//${location.host}${exec.attach}?ticket=${encodeURIComponent(ticket)}`;
+      socket = new WebSocket(url, [SUBPROTOCOL]);
     } catch (failure) {
       state.textContent = failure.message;
       return;
@@ -86,18 +88,21 @@ export function consolePage(root, ref) {
         term.write(`\r\n[process exited with code ${status.exit_code}]\r\n`);
       }
     });
-    socket.addEventListener("close", () => {
-      if (state.textContent === "connected") state.textContent = "disconnected";
+    socket.addEventListener("close", (event) => {
+      // 1000 after the status frame; 4408 idle (the process was killed); 1001 server stopping.
+      if (state.textContent === "connected") state.textContent = `closed (${event.reason || event.code})`;
     });
   }
 
   const typing = term.onData((text) => send(STDIN, text));
-  window.addEventListener("resize", resize);
+  // The terminal follows its box (the window, or the layout), and the process follows the terminal.
+  const watcher = new ResizeObserver(() => resize());
+  watcher.observe(screen);
   start.addEventListener("click", connect);
   connect();
   return () => {
     typing.dispose();
-    window.removeEventListener("resize", resize);
+    watcher.disconnect();
     socket?.close();
     term.dispose();
     css.remove();
