@@ -19,7 +19,7 @@ from app.security.keys import KeyStore
 from app.security.middleware import match_route, route_table
 from app.security.roles import required_role
 from app.settings import Settings
-from tests.support import LiveServer, engine_url
+from bench.common import ENGINE_URL, LiveServer, quiet_logs
 
 ROUNDS = 300
 
@@ -43,9 +43,10 @@ def gate_only(store: KeyStore, token: str) -> float:
 
 
 async def main() -> None:
+    quiet_logs()
     with tempfile.TemporaryDirectory() as state:
         settings = Settings(
-            engine_url=engine_url(),
+            engine_url=ENGINE_URL,
             keys_file=Path(state) / "keys.json",
             audit_file=Path(state) / "audit.jsonl",
         )

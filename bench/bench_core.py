@@ -62,7 +62,8 @@ async def main() -> None:
             ids.append(made.id)
         filters = json.dumps({"label": [run_label]})
         auth = bench_key()
-        with service() as url:
+        with service() as running:
+            url = running.url
             # aiohttp on both sides: the same HTTP client library aiodocker uses for the engine.
             connector = aiohttp.TCPConnector(limit=THROUGHPUT_CLIENTS)
             async with aiohttp.ClientSession(url, connector=connector, headers=auth) as client:

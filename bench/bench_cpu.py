@@ -16,9 +16,6 @@ import json
 import os
 import pstats
 import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +23,7 @@ from contextlib import contextmanager
 import aiodocker
 import httpx
 
-from bench.common import ENGINE_URL, bench_key, free_port
+from bench.common import ENGINE_URL, bench_key, service_process
 
 CONTAINERS = 50
 
@@ -41,33 +38,14 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
 
 @contextmanager
 def served(profile: str | None) -> Iterator[tuple[str, int]]:
-    """The service in its own uvicorn process (under cProfile when asked): (url, pid)."""
-    port = free_port()
+    """The service in its own uvicorn process (under cProfile when asked): (url, pid).
+
+    Its access log is written at info (its cost counts) and shown nowhere; SIGINT stops it, so
+    cProfile writes its file.
+    """
     runner = ["-m", "cProfile", "-o", profile] if profile else []
-    process = subprocess.Popen(
-        [
-            sys.executable, *runner, "-m", "uvicorn", "app.main:app",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-        ],
-        env={**os.environ, "DOCKYARD_ENGINE_URL": ENGINE_URL, "DOCKYARD_LOG_LEVEL": "info"},
-        stderr=subprocess.DEVNULL,  # the access log: written (its cost counts), not shown
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/livez").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the service did not start")
-            time.sleep(0.05)
-        yield url, process.pid
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+    with service_process({"log_level": "info"}, python=runner, stop=signal.SIGINT) as running:
+        yield running.url, running.process.pid
 
 
 async def per_call_cpu(

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -33,12 +30,13 @@ from typing import Any
 
 import aiodocker
 import httpx
+from httpx_sse import aconnect_sse
 
 from app.engine.client import EngineClient
 from app.health.cache import HealthCache
 from app.health.monitor import HealthMonitor
 from app.settings import Settings
-from bench.common import bench_key
+from bench.common import bench_key, percentile, service
 
 # The benchmark's admin key (minted before the service starts).
 AUTH: dict[str, str] = {}
@@ -51,19 +49,6 @@ IMAGE = "busybox:local"
 def out(line: str = "") -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,16 +118,13 @@ async def record_sse(
 ) -> None:
     async with (
         httpx.AsyncClient(base_url=base, timeout=None, headers=AUTH) as client,
-        client.stream("GET", "/v1/health/events") as response,
+        aconnect_sse(client, "GET", "/v1/health/events") as source,
     ):
-        event = ""
-        async for line in response.aiter_lines():
-            if line.startswith("retry:"):
-                subscribed.set()
-            elif line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event == "health":
-                into.append((json.loads(line[5:]), time.time()))
+        async for event in source.aiter_sse():
+            # The first block (retry:) arrives once the stream subscribed to the cache.
+            subscribed.set()
+            if event.event == "health":
+                into.append((event.json(), time.time()))
 
 
 def pair(
@@ -167,79 +149,57 @@ def pair(
     return cache_lags, sse_lags, missed
 
 
-def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
 async def lag_and_cpu(args: argparse.Namespace, engine_url: str) -> None:
-    port = free_port()
-    AUTH.update(bench_key())  # before the environment is copied: it names the keys file
-    env = {
-        **os.environ,
-        "DOCKYARD_ENGINE_URL": engine_url,
-        "DOCKYARD_PORT": str(port),
-        "DOCKYARD_HEALTH_POLL_INTERVAL": str(args.poll),
-    }
-    server = start_server(env)
-    base = f"http://127.0.0.1:{port}"
+    AUTH.update(bench_key())  # before the service starts: it names the keys file
     docker = aiodocker.Docker(url=engine_url)
     try:
-        async with httpx.AsyncClient(base_url=base, headers=AUTH) as client:
-            for _ in range(200):
-                try:
-                    if (await client.get("/livez")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-        engine_events: list[tuple[str, str, float]] = []
-        sse_events: list[tuple[dict[str, Any], float]] = []
-        subscribed, stop = asyncio.Event(), asyncio.Event()
-        watchers = [
-            asyncio.create_task(record_engine(engine_url, engine_events, stop)),
-            asyncio.create_task(record_sse(base, sse_events, subscribed)),
-        ]
-        await subscribed.wait()
-        await make_flippers(docker, args.containers, probe=args.probe)
-        await asyncio.sleep(2 * args.probe + 1)  # let them all reach their first verdict
-        engine_events.clear()
-        sse_events.clear()
-        cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
-        await asyncio.sleep(args.seconds)
-        cpu1, wall1 = cpu_seconds(server.pid), time.monotonic()
-        window_engine = list(engine_events)
-        await asyncio.sleep(1.5)  # late arrivals of the window's transitions
-        stop.set()
-        for task in watchers:
-            task.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
+        with service(engine_url=engine_url, health_poll_interval=str(args.poll)) as running:
+            server, base = running.process, running.url
+            engine_events: list[tuple[str, str, float]] = []
+            sse_events: list[tuple[dict[str, Any], float]] = []
+            subscribed, stop = asyncio.Event(), asyncio.Event()
+            watchers = [
+                asyncio.create_task(record_engine(engine_url, engine_events, stop)),
+                asyncio.create_task(record_sse(base, sse_events, subscribed)),
+            ]
+            await subscribed.wait()
+            await make_flippers(docker, args.containers, probe=args.probe)
+            await asyncio.sleep(2 * args.probe + 1)  # let them all reach their first verdict
+            engine_events.clear()
+            sse_events.clear()
+            cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
+            await asyncio.sleep(args.seconds)
+            cpu1, wall1 = cpu_seconds(server.pid), time.monotonic()
+            window_engine = list(engine_events)
+            await asyncio.sleep(1.5)  # late arrivals of the window's transitions
+            stop.set()
+            for task in watchers:
+                task.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
 
-        cache_lags, sse_lags, missed = pair(window_engine, sse_events)
-        out(
-            f"containers: {args.containers}, window: {args.seconds}s, "
-            f"probe interval: {args.probe}s, service poll interval: {args.poll}s"
-        )
-        out(
-            f"engine transitions: {len(window_engine)}, paired: {len(cache_lags)}, "
-            f"unpaired: {missed}"
-        )
-        if cache_lags:
-            for label, lags in (("cache", cache_lags), ("SSE  ", sse_lags)):
-                out(
-                    f"{label} lag ms: p50 {percentile(lags, 50) * 1e3:7.1f}  "
-                    f"p99 {percentile(lags, 99) * 1e3:7.1f}  max {max(lags) * 1e3:7.1f}  "
-                    f"mean {statistics.fmean(lags) * 1e3:6.1f}"
-                )
-            out(f"p99 SSE lag / poll interval: {percentile(sse_lags, 99) / args.poll:.3f}")
-        share = (cpu1 - cpu0) / (wall1 - wall0)
-        out(
-            f"service CPU share (one core = 100%): {share * 100:.1f}% "
-            f"({(cpu1 - cpu0) * 1e3 / max(1, len(window_engine)):.2f} ms CPU per transition)"
-        )
+            cache_lags, sse_lags, missed = pair(window_engine, sse_events)
+            out(
+                f"containers: {args.containers}, window: {args.seconds}s, "
+                f"probe interval: {args.probe}s, service poll interval: {args.poll}s"
+            )
+            out(
+                f"engine transitions: {len(window_engine)}, paired: {len(cache_lags)}, "
+                f"unpaired: {missed}"
+            )
+            if cache_lags:
+                for label, lags in (("cache", cache_lags), ("SSE  ", sse_lags)):
+                    out(
+                        f"{label} lag ms: p50 {percentile(lags, 0.5) * 1e3:7.1f}  "
+                        f"p99 {percentile(lags, 0.99) * 1e3:7.1f}  max {max(lags) * 1e3:7.1f}  "
+                        f"mean {statistics.fmean(lags) * 1e3:6.1f}"
+                    )
+                out(f"p99 SSE lag / poll interval: {percentile(sse_lags, 0.99) / args.poll:.3f}")
+            share = (cpu1 - cpu0) / (wall1 - wall0)
+            out(
+                f"service CPU share (one core = 100%): {share * 100:.1f}% "
+                f"({(cpu1 - cpu0) * 1e3 / max(1, len(window_engine)):.2f} ms CPU per transition)"
+            )
     finally:
-        server.terminate()
-        server.wait(timeout=15)
         await remove_all(docker)
         await docker.close()
 

@@ -88,8 +88,8 @@ async def main() -> None:
     runs = parser.parse_args().runs
     auth = bench_key()
     # The health monitor's polls would be counted too: it is off for this measurement.
-    with service(DOCKYARD_HEALTH_ENABLED="false", DOCKYARD_LOG_LEVEL="warning") as url:
-        async with httpx.AsyncClient(base_url=url, headers=auth, timeout=120) as client:
+    with service(health_enabled="false") as running:
+        async with httpx.AsyncClient(base_url=running.url, headers=auth, timeout=120) as client:
             plain, plain_ms = await measure(client, plain_job(), runs)
             fed, fed_ms = await measure(client, job_with_input(), runs)
     say(f"engine calls per run (mean of {runs}), by operation")

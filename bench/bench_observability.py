@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from app.http.access import AccessMiddleware
 from app.main import create_app
 from app.settings import Settings
-from tests.support import LiveServer
+from bench.common import LiveServer, bench_key
 
 
 def app_without_access_middleware(settings: Settings) -> FastAPI:
@@ -42,6 +42,8 @@ def rate(app: FastAPI, requests: int) -> float:
 
 def main() -> int:
     requests = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    # Keys and audit in a temp dir (never the checkout's .dockyard/): the first start mints a key.
+    bench_key()
     # The access log goes somewhere cheap, as it would to a collector's pipe.
     logging.getLogger().handlers[:] = [logging.NullHandler()]
     settings = Settings(_env_file=None)

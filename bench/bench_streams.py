@@ -13,24 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import aiodocker
 import httpx
+from httpx_sse import EventSource
 
 from app.services.log_lines import ts_to_ns
-from bench.common import bench_key
+from bench.common import ENGINE_URL, bench_key, percentile, service
 
-SOCKET = os.environ.get("DOCKYARD_TEST_ENGINE_URL", "unix:///var/run/docker.sock")
+SOCKET = ENGINE_URL
 IMAGE = "busybox:local"
 LABEL = {"dockyard-bench.run": uuid.uuid4().hex[:12]}
 LINE = "0123456789" * 10  # 100 bytes + newline
@@ -44,26 +41,6 @@ def say(text: str) -> None:
 # The benchmark's admin key (minted in main, before the service starts).
 AUTH: dict[str, str] = {}
 AUTH_CURL: list[str] = []
-
-
-@contextmanager
-def dockyard() -> Iterator[str]:
-    port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "DOCKYARD_ENGINE_URL": SOCKET}
-    args = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
-    process = subprocess.Popen([*args, "--log-level", "warning"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(url + "/livez", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 async def container(docker: aiodocker.Docker, command: str) -> str:
@@ -133,11 +110,6 @@ async def exec_round_trip(docker: aiodocker.Docker, url: str, count: int) -> Non
     say(f"  ratio           : {o / d:.2f}x (goal <= 1.1)")
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def sse_latencies(url: str, cid: str, count: int) -> list[float]:
     found: list[float] = []
     async with httpx.AsyncClient(timeout=120, headers=AUTH) as client:
@@ -147,10 +119,11 @@ async def sse_latencies(url: str, cid: str, count: int) -> list[float]:
             params={"follow": "true", "tail": "0"},
             headers={"Accept": "text/event-stream"},
         ) as response:
-            async for line in response.aiter_lines():
-                if line.startswith("id: "):
+            async for event in EventSource(response).aiter_sse():
+                if event.event in ("stdout", "stderr"):
                     arrived = time.time_ns()
-                    found.append((arrived - ts_to_ns(line[4:34])) / 1e6)
+                    # The event id is the line's engine timestamp (RFC 3339, nanoseconds).
+                    found.append((arrived - ts_to_ns(event.id[:30])) / 1e6)
                     if len(found) >= count:
                         break
     return found
@@ -185,10 +158,10 @@ async def latency(docker: aiodocker.Docker, url: str, count: int) -> None:
     await docker.containers.container(cid).kill()
     say(f"write-to-event latency (engine timestamp -> client, {count} lines)")
     for name, values in (("engine follow", engine), ("dockyard SSE ", ours)):
-        p50, p99 = percentile(values, 50), percentile(values, 99)
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
         say(f"  {name}: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
-    ratio50 = percentile(ours, 50) / max(percentile(engine, 50), 1e-3)
-    ratio99 = percentile(ours, 99) / max(percentile(engine, 99), 1e-3)
+    ratio50 = percentile(ours, 0.5) / max(percentile(engine, 0.5), 1e-3)
+    ratio99 = percentile(ours, 0.99) / max(percentile(engine, 0.99), 1e-3)
     say(f"  ratio        : p50 {ratio50:.2f}x  p99 {ratio99:.2f}x (goal: p99 under 5 ms)")
 
 
@@ -202,7 +175,8 @@ async def main() -> None:
     try:
         AUTH.update(bench_key())
         AUTH_CURL.extend(["-H", f"Authorization: {AUTH['Authorization']}"])
-        with dockyard() as url:
+        with service(engine_url=SOCKET) as running:
+            url = running.url
             await throughput(docker, url, options.mib)
             await exec_round_trip(docker, url, options.execs)
             await latency(docker, url, options.latency_lines)

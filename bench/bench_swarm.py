@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 import uuid
@@ -25,7 +24,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_key, report, service, timed  # noqa: E402
-from tests.swarm_sandbox import SwarmCluster  # noqa: E402
+from bench.swarm_sandbox import SwarmCluster  # noqa: E402
 
 IMAGE = "busybox:local"
 LABEL = "dockyard-bench"
@@ -102,11 +101,10 @@ async def main() -> None:
     try:
         socket_path = cluster.manager.url.removeprefix("unix://")
         headers = bench_key()
-        os.environ["DOCKYARD_HEALTH_ENABLED"] = "true"
-        with service(DOCKYARD_ENGINE_URL=cluster.manager.url) as url:
+        with service(engine_url=cluster.manager.url, health_enabled="true") as running:
             transport = httpx.AsyncHTTPTransport(uds=socket_path)
             async with (
-                httpx.AsyncClient(base_url=url, headers=headers, timeout=600) as api,
+                httpx.AsyncClient(base_url=running.url, headers=headers, timeout=600) as api,
                 httpx.AsyncClient(
                     transport=transport, base_url="http://d/v1.41", timeout=600
                 ) as engine,

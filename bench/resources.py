@@ -14,10 +14,10 @@ import httpx
 
 from app.main import create_app
 from app.settings import Settings
-from bench.common import bench_key
-from tests.support import TEST_IMAGE, LiveServer, engine_url
+from bench.common import ENGINE_URL, LiveServer, bench_key, quiet_logs
 
 ROUNDS = 200
+TEST_IMAGE = "busybox:local"
 
 
 async def _per_call(call: Callable[[], Awaitable[object]]) -> float:
@@ -30,9 +30,10 @@ async def _per_call(call: Callable[[], Awaitable[object]]) -> float:
 
 
 async def main() -> None:
-    docker = aiodocker.Docker(url=engine_url())
+    docker = aiodocker.Docker(url=ENGINE_URL)
     auth = bench_key()
-    with LiveServer(create_app(Settings(engine_url=engine_url()))) as live:
+    quiet_logs()
+    with LiveServer(create_app(Settings(engine_url=ENGINE_URL))) as live:
         async with httpx.AsyncClient(base_url=live.url, headers=auth) as api:
             pairs: dict[str, tuple[Callable[[], Awaitable[object]], ...]] = {
                 "image inspect": (

@@ -1,13 +1,15 @@
 """Run a job container through Dockyard, follow its output live over SSE, report its exit code.
 
     pip install httpx httpx-sse
-    python examples/run_job.py --url http://127.0.0.1:8000 --image busybox:local -- \\
-        sh -c 'echo working; echo careful >&2; exit 3'
-    echo $?    # 3: the job's exit code
+    python examples/run_job.py --url http://127.0.0.1:8000 --api-key "$DOCKYARD_KEY" \\
+        --image busybox:local -- sh -c 'echo working; echo careful >&2; exit 3'
+    echo $?    # 3: the job's exit code (125 when Dockyard refused to run it)
 
-Output arrives as ``event: stdout`` / ``event: stderr`` lines and ends with ``event: end`` whose
-data is ``{"reason": ..., "exit_code": ...}`` (the SSE format of docs/api.md). The container is
-removed afterwards unless ``--keep``.
+It creates and starts the container (POST /v1/containers?start=true), relays its output live from
+GET /v1/containers/{id}/logs?follow=true: ``event: stdout`` / ``event: stderr``, one line each,
+then ``event: end`` whose data is ``{"reason": ..., "exit_code": ...}`` (docs/api.md). The
+container is removed afterwards unless ``--keep``. tests/integration/test_example_run_job.py runs
+this file as shown, against the live service and a real engine.
 """
 
 from __future__ import annotations

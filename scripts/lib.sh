@@ -5,7 +5,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${DOCKYARD_VENV:-$ROOT/.venv}"
-STATE="$ROOT/.dockyard"                      # logs and pid files of what we start
+STATE="${DOCKYARD_STATE_DIR:-$ROOT/.dockyard}"  # logs, pid files, caches of what we start (tests: elsewhere)
 SOCKET="${DOCKYARD_DOCKER_SOCKET:-/var/run/docker.sock}"
 ENGINE_WAIT_SECONDS="${DOCKYARD_ENGINE_WAIT_SECONDS:-60}"
 TEST_IMAGE="busybox:local"

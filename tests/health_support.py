@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import aiodocker
 import httpx
 
+from tests.sse import events
 from tests.support import spec
 
 # busybox:local has no /tmp: the check makes it, then passes while /tmp/ok exists.
@@ -66,16 +66,10 @@ class TransitionRecorder:
         return [e for e in self.events if e["container_id"] == container_id]
 
     async def consume(self, response: httpx.Response) -> None:
-        event = ""
-        async for line in response.aiter_lines():
-            if line.startswith("retry:"):
-                self.subscribed.set()
-            elif line.startswith("event:"):
-                event = line.removeprefix("event:").strip()
-            elif line.startswith("data:") and event == "health":
-                self.events.append(json.loads(line.removeprefix("data:").strip()))
-            elif not line:
-                event = ""
+        # The first block (``retry:``) is sent once the stream has subscribed to the cache.
+        async for item in events(response, on_open=self.subscribed.set):
+            if item.event == "health":
+                self.events.append(item.json())
 
 
 @asynccontextmanager

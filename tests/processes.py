@@ -1,67 +1,33 @@
-"""Test helpers that look at processes: a uvicorn in a child process, RSS, engine sockets."""
+"""Test helpers that look at processes: a uvicorn in a child process, RSS, engine sockets,
+and children that die with the test run."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
-
 from app.settings import Settings
-from tests.support import engine_url, free_port
+from bench.common import die_with_us, service
+from tests.support import engine_url
+
+__all__ = ["child_server", "die_with_us", "engine_socket_count", "rss_bytes"]
 
 
 @contextmanager
 def child_server(settings: Settings, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``uvicorn app.main:app`` in a child process (so signals and RSS are its own).
 
-    It shares the session's keys and audit files, so the session's admin key works on it.
+    It shares the session's engine, keys and audit files, so the session's admin key works on it.
     """
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DOCKYARD_ENGINE_URL": engine_url(),
-        "DOCKYARD_KEYS_FILE": str(settings.keys_file),
-        "DOCKYARD_AUDIT_FILE": str(settings.audit_file),
-        **{f"DOCKYARD_{k.upper()}": v for k, v in env.items()},
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=environment,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(url + "/livez", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the child server did not start")
-            time.sleep(0.1)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+    with service(
+        engine_url=engine_url(),
+        keys_file=str(settings.keys_file),
+        audit_file=str(settings.audit_file),
+        **env,
+    ) as child:
+        yield child.process, child.url
 
 
 def rss_bytes(pid: int) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import bcrypt
 
+from tests.processes import die_with_us
 from tests.support import free_port
 
 _CONFIG = """\
@@ -68,7 +69,10 @@ class LocalRegistry:
         with (self._dir / "registry.log").open("wb") as log:
             # The child keeps its own copy of the descriptor.
             self._process = subprocess.Popen(
-                [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
+                [binary, "serve", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_us(),  # it stops when pytest is killed
             )
         self._wait_ready()
         return self

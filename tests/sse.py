@@ -1,52 +1,33 @@
-"""A small SSE client for tests: parses a streaming httpx response into events."""
+"""Reading server-sent events in tests: httpx-sse parses the stream, these helpers shape it.
+
+``id`` follows the SSE spec (the last event id seen so far, as a browser's ``lastEventId``),
+and a block that only sets ``retry:`` (the stream's greeting) is reported to ``on_open``, not
+yielded as an event.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent
 
-
-@dataclass
-class Event:
-    event: str = "message"
-    data_lines: list[str] = field(default_factory=list)
-    id: str | None = None
-
-    @property
-    def data(self) -> str:
-        return "\n".join(self.data_lines)
-
-    def json(self) -> Any:
-        return json.loads(self.data)
+Event = ServerSentEvent
 
 
 async def events(
-    response: httpx.Response, *, comments: list[str] | None = None
+    response: httpx.Response, *, on_open: Callable[[], object] | None = None
 ) -> AsyncIterator[Event]:
-    """Events as they arrive; ``comments`` collects comment lines (heartbeats)."""
-    current = Event()
-    async for line in response.aiter_lines():
-        if line == "":
-            if current.data_lines or current.event != "message" or current.id is not None:
-                yield current
-            current = Event()
+    """Events as they arrive; ``on_open()`` runs once, at the first block the server sends."""
+    opened = False
+    async for item in EventSource(response).aiter_sse():
+        if not opened:
+            opened = True
+            if on_open is not None:
+                on_open()
+        if item.retry is not None and item.event == "message" and not item.data:
             continue
-        if line.startswith(":"):
-            if comments is not None:
-                comments.append(line[1:].strip())
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "event":
-            current.event = value
-        elif name == "data":
-            current.data_lines.append(value)
-        elif name == "id":
-            current.id = value
+        yield item
 
 
 async def collect(response: httpx.Response, until: str = "end") -> list[Event]:

@@ -1,26 +1,30 @@
-"""Helpers the tests share: the run label, a live uvicorn server, engine clean-up."""
+"""Helpers the tests share: the run label, a live uvicorn server, engine clean-up.
+
+Making things (containers, volumes, networks, keys) is tests/factories.py's job.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import socket
-import threading
 import time
 import uuid
 from typing import Any
 from urllib.parse import quote
 
 import aiodocker
-import httpx
-import uvicorn
-from fastapi import FastAPI
+
+from app.main import create_app
+from app.settings import Settings
+from bench.common import TEST_IMAGE, LiveServer, free_port
+
+# The one launcher and port finder, and the test image: shared with bench/.
+__all__ = ["TEST_IMAGE", "LiveServer", "free_port"]
 
 RUN_ID = uuid.uuid4().hex[:12]
 # Not under "dockyard.": that prefix is reserved for labels the service itself sets.
 RUN_LABEL = "dockyard-test.run"
-TEST_IMAGE = "busybox:local"
 
 
 def engine_url() -> str:
@@ -39,50 +43,14 @@ def spec(**fields: Any) -> dict[str, Any]:
     return body
 
 
-async def create_running(api: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
-    """Create and start a labelled container through the API (``sleep 600`` unless told)."""
-    fields.setdefault("command", ["sleep", "600"])
-    response = await api.post("/v1/containers?start=true", json=spec(**fields))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 def unique_name(prefix: str = "t") -> str:
     return f"dy-{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class LiveServer:
-    """A real uvicorn serving ``app`` on 127.0.0.1 in a thread of its own."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
+def second_server(settings: Settings, **overrides: Any) -> LiveServer:
+    """A server of its own (``with second_server(...) as live:``): ``settings`` changed by
+    ``overrides``, same keys file, so the session's keys work on it."""
+    return LiveServer(create_app(settings.model_copy(update=overrides)))
 
 
 async def remove_run_objects(docker: aiodocker.Docker) -> None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.processes import die_with_us
 from tests.support import free_port
 
 _KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
@@ -110,6 +111,7 @@ def tls_engine(pki: Pki, engine_socket: str, log: Path) -> Iterator[int]:
             ["socat", listen, f"UNIX-CONNECT:{engine_socket}"],
             stderr=errors,
             start_new_session=True,
+            preexec_fn=die_with_us(),  # and it stops when pytest is killed
         )
     try:
         wait_for_port(port, process)

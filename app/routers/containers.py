@@ -19,6 +19,7 @@ from app.deps import (
     StreamsDep,
 )
 from app.engine.upstream import UpstreamResponse
+from app.http.disconnect import CLIENT_CLOSED_REQUEST, unless_client_leaves
 from app.http.negotiation import JSON, SSE, negotiate
 from app.http.params import time_query
 from app.routers import run_stream
@@ -146,7 +147,13 @@ async def run_container(
     # Issue 11: a blocking run is a long call: a per-key slot (429) and the stream pool, so
     # one key's jobs can never hold the connections every other key's short calls use.
     with streams.slot("run"):
-        return await run.run(stream_engine, caller, spec, settings)
+        # Issue 17: a client that leaves mid-job takes the job with it (killed and removed).
+        result = await unless_client_leaves(
+            request.receive, run.run(stream_engine, caller, spec, settings)
+        )
+    if result is None:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it: for the access log
+    return result
 
 
 @router.post("/prune", response_model=PruneResult, responses=problems())

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from app.engine import EngineClient, is_status
+from app.engine import EngineClient, EngineError, is_status
 from app.engine.frames import Stream, read_frames
 from app.problems import ContainerFailed
 from app.schemas.containers import RunResult, RunSpec
@@ -67,6 +67,13 @@ async def _kill_if_running(engine: EngineClient, container_id: str) -> None:
         # It may have exited between the timeout and the kill: that is the outcome we wanted.
         if not is_status(exc, 409):
             raise
+
+
+async def _kill_quietly(engine: EngineClient, container_id: str) -> None:
+    try:
+        await _kill_if_running(engine, container_id)
+    except (EngineError, OSError, TimeoutError):
+        pass  # best effort: it may have ended on its own meanwhile
 
 
 async def admit(
@@ -154,6 +161,12 @@ async def run(
         state = (await engine.containers.inspect(container_id)).get("State") or {}
         if output is None:
             output = await collect_logs(engine, container_id, tty=spec.tty, limit=limit)
+    except asyncio.CancelledError:
+        # Its client left (the router cancels the call): nobody waits for this job any more.
+        # A removed job is killed by its removal below; a kept one is stopped here.
+        if not spec.remove:
+            await shielded(_kill_quietly(engine, container_id))
+        raise
     finally:
         if spec.remove:
             await shielded(remove_quietly(engine, container_id))

@@ -15,16 +15,14 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from app.main import create_app
 from app.schemas.streams import ExecSpec
-from app.security.keys import KeyStore
 from app.security.sessions import COOKIE_NAME
 from app.services.exec_sessions import SUBPROTOCOL, Channel
 from app.settings import Settings
 from tests.browser import DroppingProxy, chromium, offline_context, static_site
-from tests.support import LiveServer, create_running, unique_name, wait_for
+from tests.factories import Factory
+from tests.support import LiveServer, second_server, unique_name, wait_for
 
-pytestmark = pytest.mark.anyio
 SECONDS = 1000  # Playwright counts milliseconds
 NUMBERED = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo n$i; sleep 0.1; done"]
 
@@ -85,11 +83,11 @@ async def running(docker: aiodocker.Docker, container: str) -> bool:
 async def test_dashboard_shows_a_new_container_its_live_logs_and_stops_it(
     server: LiveServer,
     context: BrowserContext,
-    keys: KeyStore,
+    make: Factory,
     api: httpx.AsyncClient,
     docker: aiodocker.Docker,
 ) -> None:
-    key, token = keys.create(role="operator", description="browser test")
+    key, token = make.key("operator", description="browser test")
     page = await context.new_page()
     await sign_in(page, server, token)
 
@@ -105,8 +103,8 @@ async def test_dashboard_shows_a_new_container_its_live_logs_and_stops_it(
     name = unique_name("ui")
     marker = f"printed-after-open-{name}"
     script = f"until [ -f /go ]; do sleep 0.1; done; echo {marker}; echo oops-{name} >&2; sleep 600"
-    created = await create_running(
-        api, name=name, network="none", stop_timeout=1, command=["sh", "-c", script]
+    created = await make.running(
+        name=name, network="none", stop_timeout=1, command=["sh", "-c", script]
     )
     row = page.locator(f'#containers tr[data-name="{name}"]')
     await expect(row).to_be_visible(timeout=10 * SECONDS)
@@ -138,10 +136,10 @@ async def test_dashboard_shows_a_new_container_its_live_logs_and_stops_it(
 
 
 async def test_a_viewer_gets_no_buttons(
-    server: LiveServer, context: BrowserContext, keys: KeyStore, api: httpx.AsyncClient
+    server: LiveServer, context: BrowserContext, make: Factory
 ) -> None:
-    await create_running(api, name=unique_name("view"), network="none")
-    _, token = keys.create(role="viewer")
+    await make.running(name=unique_name("view"), network="none")
+    _, token = make.key("viewer")
     page = await context.new_page()
     await sign_in(page, server, token)
     await expect(page.locator("#containers tbody tr").first).to_be_visible()
@@ -152,14 +150,13 @@ async def test_a_viewer_gets_no_buttons(
 async def test_the_cookie_alone_cannot_change_anything(
     server: LiveServer,
     context: BrowserContext,
-    keys: KeyStore,
-    api: httpx.AsyncClient,
+    make: Factory,
     docker: aiodocker.Docker,
 ) -> None:
-    _, token = keys.create(role="admin")
+    _, token = make.key("admin")
     page = await context.new_page()
     await sign_in(page, server, token)
-    target = (await create_running(api, network="none"))["id"]
+    target = (await make.running(network="none"))["id"]
     statuses = await page.evaluate(
         """async (id) => {
           const call = async (method, path, headers = {}) =>
@@ -196,8 +193,7 @@ def other_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def cors_server(settings: Settings, other_origin: str, admin_token: str) -> Iterator[LiveServer]:
-    allowed = settings.model_copy(update={"cors_origins": [other_origin]})
-    with LiveServer(create_app(allowed)) as live:
+    with second_server(settings, cors_origins=[other_origin]) as live:
         yield live
 
 
@@ -205,11 +201,10 @@ async def test_another_origin_follows_logs_with_a_ticket_and_resumes_after_a_dro
     cors_server: LiveServer,
     other_origin: str,
     context: BrowserContext,
-    keys: KeyStore,
-    api: httpx.AsyncClient,
+    make: Factory,
 ) -> None:
-    key, token = keys.create(role="operator", description="another origin")
-    container = (await create_running(api, network="none", command=NUMBERED))["id"]
+    key, token = make.key("operator", description="another origin")
+    container = (await make.running(network="none", command=NUMBERED))["id"]
     page = await context.new_page()
     await page.goto(f"{other_origin}/index.html")
     async with DroppingProxy(cors_server.port) as proxy:
@@ -236,7 +231,7 @@ async def test_another_origin_follows_logs_with_a_ticket_and_resumes_after_a_dro
         )
 
         # Revoking the key kills its ticket: the next reconnect is refused and EventSource stops.
-        keys.revoke(key.id)
+        make.keys.revoke(key.id)
         proxy.drop()
         await page.wait_for_function("window.state === 'closed'", timeout=20 * SECONDS)
 
@@ -294,13 +289,13 @@ async def shells(docker: aiodocker.Docker, container: str) -> list[str]:
 async def test_the_console_runs_a_shell_follows_the_window_and_ends_it_on_close(
     server: LiveServer,
     context: BrowserContext,
-    keys: KeyStore,
+    make: Factory,
     client_for: Any,
     docker: aiodocker.Docker,
 ) -> None:
     operator = await client_for("operator")
-    container = (await create_running(operator, network="none", stop_timeout=1))["id"]
-    _, token = keys.create(role="operator", description="console test")
+    container = (await make.running(client=operator, network="none", stop_timeout=1))["id"]
+    _, token = make.key("operator", description="console test")
     page = await context.new_page()
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import AsyncIterator
 
 import aiodocker
 import httpx
 
-from tests.support import create_running, spec, unique_name
+from tests.factories import Factory
+from tests.support import spec, unique_name
 
 
 def tar_of(files: dict[str, bytes]) -> bytes:
@@ -32,9 +34,9 @@ async def exec_output(docker: aiodocker.Docker, container_id: str, *cmd: str) ->
 
 
 async def test_put_archive_then_read_it_back(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    made = await create_running(api)
+    made = await make.running()
     upload = tar_of({"hello.txt": b"hello archive\n", "sub/inner.txt": b"inner\n"})
     put = await api.put(
         f"/v1/containers/{made['id']}/archive",
@@ -55,8 +57,8 @@ async def test_put_archive_then_read_it_back(
     assert '"name": "sub"' in got.headers["x-path-stat"]
 
 
-async def test_archive_errors(api: httpx.AsyncClient) -> None:
-    made = await create_running(api)
+async def test_archive_errors(make: Factory, api: httpx.AsyncClient) -> None:
+    made = await make.running()
     base = f"/v1/containers/{made['id']}/archive"
     missing = await api.get(base, params={"path": "/no/such/path"})
     assert missing.status_code == 404
@@ -73,13 +75,36 @@ async def test_archive_errors(api: httpx.AsyncClient) -> None:
     assert no_dir.status_code == 404
 
 
-async def test_top_lists_the_container_processes(api: httpx.AsyncClient) -> None:
-    made = await create_running(api)
+async def test_put_archive_without_content_length_is_411_and_writes_nothing(
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    made = await make.running()
+    upload = tar_of({"unannounced.txt": b"no length\n"})
+
+    async def chunked() -> AsyncIterator[bytes]:
+        yield upload  # a streamed body: httpx sends it chunked, without Content-Length
+
+    response = await api.put(
+        f"/v1/containers/{made['id']}/archive",
+        params={"path": "/etc"},
+        content=chunked(),
+        headers={"content-type": "application/x-tar"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 411, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/length-required")
+    listing = await exec_output(docker, made["id"], "ls", "/etc")
+    assert "unannounced.txt" not in listing
+
+
+async def test_top_lists_the_container_processes(make: Factory, api: httpx.AsyncClient) -> None:
+    made = await make.running()
     top = (await api.get(f"/v1/containers/{made['id']}/top")).json()
     assert "PID" in top["titles"]
     command_column = top["titles"].index("CMD")
     assert any("sleep 600" in row[command_column] for row in top["processes"])
-    stopped = (await api.post("/v1/containers", json=spec(command=["true"]))).json()
+    stopped = await make.container(command=["true"])
     assert (await api.get(f"/v1/containers/{stopped['id']}/top")).status_code == 409
 
 
@@ -95,14 +120,12 @@ async def test_changes_show_what_the_container_wrote(api: httpx.AsyncClient) -> 
 
 
 async def test_prune_removes_only_stopped_containers_it_matches(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     batch = unique_name("prune")
-    stopped = (
-        await api.post("/v1/containers", json=spec(command=["true"], labels={"batch": batch}))
-    ).json()
-    alive = await create_running(api, labels={"batch": batch})
-    other = (await api.post("/v1/containers", json=spec(command=["true"]))).json()
+    stopped = await make.container(command=["true"], labels={"batch": batch})
+    alive = await make.running(labels={"batch": batch})
+    other = await make.container(command=["true"])
 
     pruned = await api.post("/v1/containers/prune", params={"label": f"batch={batch}"})
     assert pruned.status_code == 200

@@ -9,7 +9,9 @@ import aiodocker
 import httpx
 import pytest
 
-from tests.support import create_running, spec, unique_name
+from tests.engine_proxy import RecordingEngine
+from tests.factories import Factory
+from tests.support import spec, unique_name
 
 
 async def engine_state(docker: aiodocker.Docker, ref: str) -> dict[str, Any]:
@@ -17,12 +19,10 @@ async def engine_state(docker: aiodocker.Docker, ref: str) -> dict[str, Any]:
     return state
 
 
-async def test_list_with_all_and_label_filters(api: httpx.AsyncClient) -> None:
+async def test_list_with_all_and_label_filters(make: Factory, api: httpx.AsyncClient) -> None:
     group = unique_name("group")
-    up = await create_running(api, labels={"group": group, "tier": "web"})
-    down = (
-        await api.post("/v1/containers", json=spec(command=["true"], labels={"group": group}))
-    ).json()
+    up = await make.running(labels={"group": group, "tier": "web"})
+    down = await make.container(command=["true"], labels={"group": group})
 
     only_running = (await api.get("/v1/containers", params={"label": f"group={group}"})).json()
     assert [c["id"] for c in only_running] == [up["id"]]
@@ -48,9 +48,9 @@ async def test_list_with_all_and_label_filters(api: httpx.AsyncClient) -> None:
     assert [c["id"] for c in by_status.json()] == [down["id"]]
 
 
-async def test_list_by_name_and_ancestor(api: httpx.AsyncClient) -> None:
+async def test_list_by_name_and_ancestor(make: Factory, api: httpx.AsyncClient) -> None:
     name = unique_name("named")
-    made = await create_running(api, name=name)
+    made = await make.running(name=name)
     by_name = (await api.get("/v1/containers", params={"name": name})).json()
     assert [c["id"] for c in by_name] == [made["id"]]
     assert by_name[0]["name"] == name
@@ -64,10 +64,10 @@ async def test_list_refuses_bad_filters(api: httpx.AsyncClient) -> None:
 
 
 async def test_get_by_name_by_id_and_by_id_prefix(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     name = unique_name("get")
-    made = await create_running(api, name=name)
+    made = await make.running(name=name)
     for ref in (name, made["id"], made["id"][:12], made["id"][:6]):
         response = await api.get(f"/v1/containers/{ref}")
         assert response.status_code == 200, ref
@@ -101,8 +101,10 @@ async def test_missing_container_is_404_everywhere(api: httpx.AsyncClient) -> No
         assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_stop_with_timeout(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await create_running(api)
+async def test_stop_with_timeout(
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    made = await make.running()
     stopped = await api.post(f"/v1/containers/{made['id']}/stop", params={"timeout": 1})
     assert stopped.status_code == 200
     assert stopped.json()["state"]["running"] is False
@@ -115,9 +117,11 @@ async def test_stop_with_timeout(api: httpx.AsyncClient, docker: aiodocker.Docke
     assert again.status_code == 200
 
 
-async def test_kill_with_a_signal(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await create_running(
-        api, command=["sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.1; done"]
+async def test_kill_with_a_signal(
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    made = await make.running(
+        command=["sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.1; done"]
     )
     killed = await api.post(f"/v1/containers/{made['id']}/kill", params={"signal": "SIGUSR1"})
     assert killed.status_code == 200
@@ -131,8 +135,8 @@ async def test_kill_with_a_signal(api: httpx.AsyncClient, docker: aiodocker.Dock
     ).status_code == 422
 
 
-async def test_restart(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await create_running(api)
+async def test_restart(make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
+    made = await make.running()
     before = await engine_state(docker, made["id"])
     restarted = await api.post(f"/v1/containers/{made['id']}/restart", params={"timeout": 0})
     assert restarted.status_code == 200
@@ -142,8 +146,10 @@ async def test_restart(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None
     assert after["Pid"] != before["Pid"]
 
 
-async def test_pause_and_unpause(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await create_running(api)
+async def test_pause_and_unpause(
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    made = await make.running()
     paused = await api.post(f"/v1/containers/{made['id']}/pause")
     assert paused.json()["state"]["paused"] is True
     assert (await engine_state(docker, made["id"]))["Status"] == "paused"
@@ -154,8 +160,10 @@ async def test_pause_and_unpause(api: httpx.AsyncClient, docker: aiodocker.Docke
     assert (await engine_state(docker, made["id"]))["Status"] == "running"
 
 
-async def test_remove_running_needs_force(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    made = await create_running(api)
+async def test_remove_running_needs_force(
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    made = await make.running()
     refused = await api.delete(f"/v1/containers/{made['id']}")
     assert refused.status_code == 409
     assert (await engine_state(docker, made["id"]))["Running"] is True
@@ -179,25 +187,25 @@ async def test_remove_with_volumes_removes_anonymous_volumes(
         await docker._query_json(f"volumes/{volume}")
 
 
-async def test_wait_returns_the_exit_code(api: httpx.AsyncClient) -> None:
-    made = await create_running(api, command=["sh", "-c", "sleep 0.3; exit 7"])
+async def test_wait_returns_the_exit_code(make: Factory, api: httpx.AsyncClient) -> None:
+    made = await make.running(command=["sh", "-c", "sleep 0.3; exit 7"])
     waited = await api.post(f"/v1/containers/{made['id']}/wait", params={"timeout": 30})
     assert waited.status_code == 200
     assert waited.json() == {"status_code": 7, "error": None}
 
 
 async def test_wait_with_timeout_is_504_and_leaves_the_container_alone(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    made = await create_running(api)
+    made = await make.running()
     waited = await api.post(f"/v1/containers/{made['id']}/wait", params={"timeout": 0.5})
     assert waited.status_code == 504
     assert waited.json()["type"] == "https://dockyard.dev/problems/engine-timeout"
     assert (await engine_state(docker, made["id"]))["Running"] is True
 
 
-async def test_wait_for_removal(api: httpx.AsyncClient) -> None:
-    made = await create_running(api, command=["sleep", "1"], auto_remove=True)
+async def test_wait_for_removal(make: Factory, api: httpx.AsyncClient) -> None:
+    made = await make.running(command=["sleep", "1"], auto_remove=True)
     waited = await api.post(
         f"/v1/containers/{made['id']}/wait", params={"condition": "removed", "timeout": 30}
     )
@@ -206,23 +214,28 @@ async def test_wait_for_removal(api: httpx.AsyncClient) -> None:
     assert (await api.get(f"/v1/containers/{made['id']}")).status_code == 404
 
 
-async def test_wait_next_exit_blocks_until_the_next_exit(api: httpx.AsyncClient) -> None:
-    made = (await api.post("/v1/containers", json=spec(command=["sh", "-c", "exit 3"]))).json()
+async def test_wait_next_exit_blocks_until_the_next_exit(
+    make: Factory, recorded: tuple[httpx.AsyncClient, RecordingEngine]
+) -> None:
+    server, engine = recorded
+    made = await make.container(client=server, command=["sh", "-c", "exit 3"])
     waiter = asyncio.create_task(
-        api.post(
+        server.post(
             f"/v1/containers/{made['id']}/wait", params={"condition": "next-exit", "timeout": 30}
         )
     )
-    await asyncio.sleep(0.3)
+    # The engine answers a wait's headers once the waiter is registered: from then on the next
+    # exit is the one it reports.
+    await engine.until("POST", f"/containers/{made['id']}/wait", answered=True)
     assert not waiter.done()
-    await api.post(f"/v1/containers/{made['id']}/start")
+    await server.post(f"/v1/containers/{made['id']}/start")
     assert (await waiter).json() == {"status_code": 3, "error": None}
 
 
-async def test_ambiguous_id_prefix_is_409(api: httpx.AsyncClient) -> None:
+async def test_ambiguous_id_prefix_is_409(make: Factory, api: httpx.AsyncClient) -> None:
     ids = set()
     for _ in range(40):
-        ids.add((await api.post("/v1/containers", json=spec(command=["true"]))).json()["id"])
+        ids.add((await make.container(command=["true"]))["id"])
     shared = next(p for p in "0123456789abcdef" if sum(i.startswith(p) for i in ids) > 1)
     response = await api.get(f"/v1/containers/{shared}")
     # another test's container may share the prefix too: that is still ambiguous

@@ -47,7 +47,7 @@ async def test_check_turns_a_non_zero_exit_into_container_error(api: httpx.Async
 
 
 async def test_timeout_kills_and_reports(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    response = await run(api, command=["sh", "-c", "echo started; sleep 600"], timeout="1s")
+    response = await run(api, command=["sh", "-c", "echo started; sleep 600"], timeout="3s")
     result = response.json()
     assert result["timed_out"] is True
     assert result["exit_code"] == 137

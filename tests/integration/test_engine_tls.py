@@ -14,22 +14,22 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
 from app.settings import Settings
+from tests.conftest import ServerWith
+from tests.factories import Factory
+from tests.processes import die_with_us
 from tests.sse import collect
-from tests.support import RUN_ID, RUN_LABEL, LiveServer, engine_url, free_port, spec
+from tests.support import RUN_ID, RUN_LABEL, engine_url, free_port, spec
 from tests.tls_support import Pki, half_closing_tls_engine, tls_engine
 
-ROOT = Path(__file__).resolve().parents[2]
 SSE = {"Accept": "text/event-stream"}
 # Generous: a refused handshake answers in milliseconds; this only bounds a hang on a busy host.
 PROMPT = 20.0
@@ -48,24 +48,15 @@ def tls_port(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int
 
 
 @pytest.fixture
-def tls_settings(settings: Settings, pki: Pki, tls_port: int) -> Settings:
-    """The session's settings with the engine reached over TLS (the DOCKYARD_ENGINE_TLS_* way)."""
-    return settings.model_copy(
-        update={
-            "engine_url": f"tcp://127.0.0.1:{tls_port}",
-            "engine_tls_ca": pki.ca,
-            "engine_tls_cert": pki.client_cert,
-            "engine_tls_key": pki.client_key,
-        }
-    )
-
-
-@asynccontextmanager
-async def client_of(settings: Settings, token: str) -> AsyncIterator[httpx.AsyncClient]:
-    with LiveServer(create_app(settings)) as live:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=live.url, timeout=60, headers=headers) as client:
-            yield client
+def over_tls(pki: Pki, tls_port: int) -> dict[str, Any]:
+    """Changes to the session's settings that reach the engine over TLS (the
+    DOCKYARD_ENGINE_TLS_* way): ``server_with(**over_tls)``."""
+    return {
+        "engine_url": f"tcp://127.0.0.1:{tls_port}",
+        "engine_tls_ca": pki.ca,
+        "engine_tls_cert": pki.client_cert,
+        "engine_tls_key": pki.client_key,
+    }
 
 
 def client_context(pki: Pki, *, certificate: bool = False) -> ssl.SSLContext:
@@ -79,7 +70,12 @@ def client_context(pki: Pki, *, certificate: bool = False) -> ssl.SSLContext:
 def python_m_app(
     settings: Settings, log: Path, **env: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """``python -m app`` with only the given DOCKYARD_/DOCKER_ variables, and the session keys."""
+    """``python -m app`` with only the given DOCKYARD_/DOCKER_ variables, and the session keys.
+
+    Not bench.common's launcher: this is the command an operator types (it reads the TLS and
+    DOCKER_* settings itself), its output is the test's evidence, and it may refuse to start.
+    It runs in the log's directory, never in the checkout.
+    """
     port = free_port()
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKYARD_", "DOCKER_"))}
     environment = {
@@ -93,7 +89,12 @@ def python_m_app(
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app"], env=environment, cwd=ROOT, stderr=output, stdout=output
+            [sys.executable, "-m", "app"],
+            env=environment,
+            cwd=log.parent,
+            stderr=output,
+            stdout=output,
+            preexec_fn=die_with_us(),
         )
     try:
         yield process, port
@@ -116,17 +117,14 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], verify: Any =
         time.sleep(0.1)
 
 
-async def ready_list_and_stream_logs(client: httpx.AsyncClient) -> None:
+async def ready_list_and_stream_logs(client: httpx.AsyncClient, make: Factory) -> None:
     """What a user relies on: ready, a container made and listed, its logs streamed over SSE."""
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ok"
     command = ["sh", "-c", "echo over-tls; echo and-stderr >&2; exit 3"]
-    created = await client.post(
-        "/v1/containers", params={"start": "true"}, json=spec(network="none", command=command)
-    )
-    assert created.status_code == 201, created.text
-    container = created.json()["id"]
+    created = await make.running(client=client, network="none", command=command)
+    container = created["id"]
     listed = await client.get(
         "/v1/containers", params={"all": "true", "label": f"{RUN_LABEL}={RUN_ID}"}
     )
@@ -143,10 +141,10 @@ async def ready_list_and_stream_logs(client: httpx.AsyncClient) -> None:
 
 
 async def test_engine_over_tls_configured_by_dockyard_settings(
-    tls_settings: Settings, admin_token: str, docker: aiodocker.Docker
+    server_with: ServerWith, over_tls: dict[str, Any], make: Factory
 ) -> None:
-    async with client_of(tls_settings, admin_token) as client:
-        await ready_list_and_stream_logs(client)
+    async with server_with(**over_tls) as client:
+        await ready_list_and_stream_logs(client, make)
 
 
 async def test_engine_over_tls_configured_the_docker_sdk_way(
@@ -154,7 +152,7 @@ async def test_engine_over_tls_configured_the_docker_sdk_way(
     pki: Pki,
     tls_port: int,
     admin_token: str,
-    docker: aiodocker.Docker,
+    make: Factory,
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "dockyard.log"
@@ -168,7 +166,7 @@ async def test_engine_over_tls_configured_the_docker_sdk_way(
         wait_until_serving(url, process)
         headers = {"Authorization": f"Bearer {admin_token}"}
         async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
-            await ready_list_and_stream_logs(client)
+            await ready_list_and_stream_logs(client, make)
     # The log says which engine, found where, reached how.
     started = [line for line in log.read_text().splitlines() if "dockyard started" in line]
     assert started, log.read_text()
@@ -194,13 +192,11 @@ def half_closing_port(pki: Pki) -> Iterator[int]:
 
 
 async def test_run_and_exec_stdin_reach_end_of_file_over_tls(
-    tls_settings: Settings, half_closing_port: int, admin_token: str, docker: aiodocker.Docker
+    server_with: ServerWith, over_tls: dict[str, Any], half_closing_port: int, make: Factory
 ) -> None:
-    tls_settings = tls_settings.model_copy(
-        update={"engine_url": f"tcp://127.0.0.1:{half_closing_port}"}
-    )
+    half_closing = {**over_tls, "engine_url": f"tcp://127.0.0.1:{half_closing_port}"}
     expected = f"{hashlib.md5(STDIN).hexdigest()}  -\nafter-eof\n"
-    async with client_of(tls_settings, admin_token) as client:
+    async with server_with(**half_closing) as client:
         # A job timeout far past PROMPT: an end-of-file that never comes fails the test.
         async with asyncio.timeout(PROMPT):
             ran = await client.post(
@@ -213,13 +209,8 @@ async def test_run_and_exec_stdin_reach_end_of_file_over_tls(
         result = ran.json()
         assert (result["stdout"], result["exit_code"], result["timed_out"]) == (expected, 0, False)
 
-        created = await client.post(
-            "/v1/containers",
-            params={"start": "true"},
-            json=spec(network="none", command=["sleep", "300"], stop_timeout=1),
-        )
-        assert created.status_code == 201, created.text
-        container = created.json()["id"]
+        created = await make.running(client=client, network="none", stop_timeout=1)
+        container = created["id"]
         async with asyncio.timeout(PROMPT):
             executed = await client.post(
                 f"/v1/containers/{container}/exec",
@@ -239,9 +230,9 @@ async def test_run_and_exec_stdin_reach_end_of_file_over_tls(
         assert found[-1].json() == {"reason": "exited", "exit_code": 0}
 
 
-async def refused_handshake_answers(settings: Settings, token: str) -> tuple[str, str]:
+async def refused_handshake_answers(server_with: ServerWith, **overrides: Any) -> tuple[str, str]:
     """503 problems for a call and a log stream, and /readyz's reason; returns (detail, reason)."""
-    async with client_of(settings, token) as client:
+    async with server_with(**overrides) as client:
         async with asyncio.timeout(PROMPT):
             listed = await client.get("/v1/containers")
             logs = await client.get("/v1/containers/anything/logs", headers=SSE)
@@ -259,19 +250,19 @@ async def refused_handshake_answers(settings: Settings, token: str) -> tuple[str
 
 
 async def test_an_engine_certificate_from_another_ca_is_503_at_once_and_readyz_says_why(
-    tls_settings: Settings, pki: Pki, admin_token: str
+    server_with: ServerWith, over_tls: dict[str, Any], pki: Pki
 ) -> None:
-    wrong_ca = tls_settings.model_copy(update={"engine_tls_ca": pki.other_ca})
-    detail, reason = await refused_handshake_answers(wrong_ca, admin_token)
+    wrong_ca = {**over_tls, "engine_tls_ca": pki.other_ca}
+    detail, reason = await refused_handshake_answers(server_with, **wrong_ca)
     assert "the engine's certificate was refused" in detail
     assert "the engine's certificate was refused" in reason
 
 
 async def test_no_client_certificate_is_503_at_once_and_readyz_says_why(
-    tls_settings: Settings, admin_token: str
+    server_with: ServerWith, over_tls: dict[str, Any]
 ) -> None:
-    anonymous = tls_settings.model_copy(update={"engine_tls_cert": None, "engine_tls_key": None})
-    detail, reason = await refused_handshake_answers(anonymous, admin_token)
+    anonymous = {**over_tls, "engine_tls_cert": None, "engine_tls_key": None}
+    detail, reason = await refused_handshake_answers(server_with, **anonymous)
     assert "client certificate" in detail
     assert "client certificate" in reason
 

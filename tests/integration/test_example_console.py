@@ -6,9 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-import httpx
-
-from tests.support import LiveServer, create_running
+from tests.factories import Factory
+from tests.support import LiveServer
 
 CONSOLE = Path(__file__).resolve().parents[2] / "examples" / "console.py"
 
@@ -28,9 +27,9 @@ async def run_console(*args: str, stdin: bytes) -> tuple[int, bytes, bytes]:
 
 
 async def test_piped_commands_run_and_the_exit_code_comes_back(
-    api: httpx.AsyncClient, server: LiveServer, admin_token: str
+    make: Factory, server: LiveServer, admin_token: str
 ) -> None:
-    container = (await create_running(api, network="none"))["id"]
+    container = await make.quiet()
     code, out, err = await run_console(
         "--url", server.url, "--api-key", admin_token, container,
         stdin=b"echo hi from $(hostname); echo oops >&2; exit 3\n",

@@ -6,19 +6,14 @@ import aiodocker
 import httpx
 import pytest
 
+from tests.factories import Factory
 from tests.sse import collect
-from tests.support import spec, wait_for
+from tests.support import wait_for
 
 
 @pytest.fixture
-async def sleeper(api: httpx.AsyncClient) -> str:
-    response = await api.post(
-        "/v1/containers",
-        params={"start": "true"},
-        json=spec(network="none", command=["sleep", "600"]),
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+async def sleeper(quiet: str) -> str:
+    return quiet
 
 
 async def exec_(api: httpx.AsyncClient, container: str, **body: object) -> httpx.Response:
@@ -52,7 +47,7 @@ async def test_timeout_kills_the_process_and_says_so(
     api: httpx.AsyncClient, sleeper: str, docker: aiodocker.Docker
 ) -> None:
     response = await exec_(
-        api, sleeper, command=["sh", "-c", "echo started; sleep 300; echo never"], timeout="500ms"
+        api, sleeper, command=["sh", "-c", "echo started; sleep 300; echo never"], timeout="3s"
     )
     result = response.json()
     assert result["timed_out"] is True
@@ -119,12 +114,12 @@ async def test_detached_exec_then_inspect(api: httpx.AsyncClient, sleeper: str) 
 
 
 async def test_failures_are_problems_before_anything_runs(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     missing = await exec_(api, "no-such-container-xyz", command=["true"])
     assert missing.status_code == 404
-    created = await api.post("/v1/containers", json=spec(network="none", command=["true"]))
-    stopped = await exec_(api, created.json()["id"], command=["true"])
+    created = await make.container(network="none", command=["true"])
+    stopped = await exec_(api, created["id"], command=["true"])
     assert stopped.status_code == 409
     assert stopped.headers["content-type"] == "application/problem+json"
     assert (await api.get("/v1/execs/nope")).status_code == 404

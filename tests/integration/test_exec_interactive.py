@@ -13,11 +13,11 @@ import pytest
 from fastapi import FastAPI
 
 from app.lifespan import app_state
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import ClientFactory
+from tests.conftest import ClientFactory, ServerWith, live_of
+from tests.factories import Factory
 from tests.processes import engine_socket_count
-from tests.support import LiveServer, create_running, wait_for
+from tests.support import LiveServer, wait_for
 from tests.ws_client import (
     attach,
     create_session,
@@ -29,8 +29,8 @@ from tests.ws_client import (
 
 
 @pytest.fixture
-async def sleeper(api: httpx.AsyncClient) -> str:
-    return str((await create_running(api, network="none"))["id"])
+async def sleeper(make: Factory) -> str:
+    return await make.quiet()
 
 
 def token_of(api: httpx.AsyncClient) -> str:
@@ -169,10 +169,12 @@ async def test_only_the_creating_key_attaches_and_only_once(
     assert status == 404
 
 
-async def test_restricted_keys_stay_non_root(server: LiveServer, client_for: ClientFactory) -> None:
+async def test_restricted_keys_stay_non_root(
+    server: LiveServer, client_for: ClientFactory, make: Factory
+) -> None:
     restricted = await client_for("operator", profile="restricted")
-    container = await create_running(
-        restricted,
+    container = await make.running(
+        client=restricted,
         network="none",
         user="1000",
         cap_drop=["ALL"],
@@ -212,20 +214,17 @@ async def test_the_audit_trail_names_who_opened_a_console_into_what(
 
 
 async def test_an_idle_session_times_out_and_its_process_is_killed(
-    settings: Settings, admin_token: str, docker: aiodocker.Docker
+    server_with: ServerWith, admin_token: str, docker: aiodocker.Docker, make: Factory
 ) -> None:
-    quick = settings.model_copy(update={"exec_idle_timeout": 0.5})
-    with LiveServer(create_app(quick)) as live:
-        headers = {"Authorization": f"Bearer {admin_token}"}
-        async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=60) as api:
-            container = str((await create_running(api, network="none"))["id"])
-            session = await create_session(api, container, command=["sleep", "4444"])
-            async with attach(live.url, session["attach"], admin_token) as ws:
-                seen = await read_to_end(ws)
-            assert seen.close_code == 4408
-            assert seen.status is None
+    async with server_with(exec_idle_timeout=0.5) as api:
+        container = await make.quiet(client=api)
+        session = await create_session(api, container, command=["sleep", "4444"])
+        async with attach(live_of(api).url, session["attach"], admin_token) as ws:
+            seen = await read_to_end(ws)
+        assert seen.close_code == 4408
+        assert seen.status is None
 
-            async def gone() -> bool:
-                return not any("4444" in row for row in await processes(docker, container))
+        async def gone() -> bool:
+            return not any("4444" in row for row in await processes(docker, container))
 
-            await wait_for(gone)
+        await wait_for(gone)

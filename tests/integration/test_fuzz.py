@@ -1,7 +1,7 @@
 """Schemathesis fuzzes the live service on a real engine: no 5xx, and every answer is what the
 spec says (status code, content type, body schema).
 
-The server under fuzz talks to a sandboxed second dockerd (tests/engine_sandbox.py: its own
+The server under fuzz talks to a sandboxed second dockerd (bench/engine_sandbox.py: its own
 network namespace, socket and data root, with busybox:local loaded), so the admin key the
 fuzzer holds can delete and prune at will without touching the shared engine other tests use.
 The key's profile is baseline: the fuzzer cannot start privileged containers or bind host paths.
@@ -18,11 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.main import create_app
 from app.security.keys import KeyStore
 from app.settings import Settings
-from tests.engine_sandbox import SandboxEngine
-from tests.support import TEST_IMAGE, LiveServer, engine_url
+from bench.engine_sandbox import SandboxEngine
+from tests.support import TEST_IMAGE, LiveServer, engine_url, second_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "fuzz" / "schemathesis.toml"
@@ -51,25 +50,19 @@ def sandbox() -> Iterator[SandboxEngine]:
 
 @pytest.fixture(scope="module")
 def fuzz_target(
-    sandbox: SandboxEngine, tmp_path_factory: pytest.TempPathFactory
+    sandbox: SandboxEngine, settings: Settings, keys: KeyStore
 ) -> Iterator[tuple[LiveServer, str]]:
-    state = tmp_path_factory.mktemp("fuzz")
-    settings = Settings(
-        _env_file=None,
-        engine_url=sandbox.url,
-        keys_file=state / "keys.json",
-        audit_file=state / "audit.jsonl",
+    """A second server on the sandbox engine, and a baseline admin key for the fuzzer."""
+    key, token = keys.create(role="admin", profile="baseline", scope="all", description="fuzz")
+    try:
         # Generated jobs and execs end quickly whatever they run.
-        run_default_timeout=3,
-        exec_default_timeout=3,
-        max_streams_per_key=1000,
-    )
-    _, token = KeyStore(settings.keys_file).create(
-        role="admin", profile="baseline", scope="all", description="fuzz"
-    )
-    with LiveServer(create_app(settings)) as live:
-        _make_named_objects(live.url, token)
-        yield live, token
+        with second_server(
+            settings, engine_url=sandbox.url, run_default_timeout=3, exec_default_timeout=3
+        ) as live:
+            _make_named_objects(live.url, token)
+            yield live, token
+    finally:
+        keys.revoke(key.id)
 
 
 def _make_named_objects(url: str, token: str) -> None:

@@ -24,6 +24,7 @@ import aiodocker
 import pytest
 
 from app.cli.openapi import SPEC_PATH
+from tests.factories import Factory
 from tests.registry import LocalRegistry
 from tests.support import RUN_ID, TEST_IMAGE, LiveServer, run_labels, spec, unique_name
 
@@ -92,7 +93,7 @@ async def client(generated: ModuleType, server: LiveServer, admin_token: str) ->
 
 
 async def test_generated_client_drives_a_container_through_its_life(
-    generated: ModuleType, client: Any, docker: aiodocker.Docker
+    generated: ModuleType, client: Any, docker: aiodocker.Docker, make: Factory
 ) -> None:
     models = importlib.import_module(f"{PACKAGE}.models")
     name = unique_name("gen")
@@ -101,6 +102,7 @@ async def test_generated_client_drives_a_container_through_its_life(
     body = models.ContainerSpec.from_dict(spec(name=name, command=["sleep", "300"]))
     created = await create.asyncio(client=client, body=body)
     assert isinstance(created, models.Container), created
+    make.track("container", created.id)
     assert created.name == name
     assert (await docker.containers.get(created.id))["State"]["Status"] == "created"
 
@@ -146,11 +148,11 @@ async def test_generated_client_drives_a_container_through_its_life(
 
 
 async def test_generated_client_gets_conflicts_and_validation_errors_as_problems(
-    generated: ModuleType, client: Any
+    generated: ModuleType, client: Any, make: Factory
 ) -> None:
     models = importlib.import_module(f"{PACKAGE}.models")
     create = must(generated, "post", "/v1/containers")
-    name = unique_name("gen")
+    name = make.track("container", unique_name("gen"))
     body = models.ContainerSpec.from_dict(spec(name=name, command=["true"]))
     assert isinstance(await create.asyncio(client=client, body=body), models.Container)
 
@@ -214,7 +216,7 @@ class Caller:
 
 
 async def test_generated_client_calls_every_operation(
-    generated: ModuleType, client: Any, docker: aiodocker.Docker, admin_token: str
+    generated: ModuleType, client: Any, docker: aiodocker.Docker, admin_token: str, make: Factory
 ) -> None:
     models = importlib.import_module(f"{PACKAGE}.models")
     file_type = importlib.import_module(f"{PACKAGE}.types").File
@@ -233,7 +235,8 @@ async def test_generated_client_calls_every_operation(
     await call("disk_usage")
 
     # Containers through their life.
-    name = unique_name("genall")
+    # Removed along the way; tracked so a failure halfway leaves nothing either.
+    name = make.track("container", unique_name("genall"))
     body = spec(name=name, command=["sh", "-c", "echo hello; sleep 300"], labels=labels)
     created = await call("create_container", body=models.ContainerSpec.from_dict(body))
     assert created.name == name
@@ -279,7 +282,7 @@ async def test_generated_client_calls_every_operation(
         await docker.containers.get(created.id)  # pruned: it was stopped and ours
 
     # Volumes and networks.
-    volume = unique_name("genall")
+    volume = make.track("volume", unique_name("genall"))
     await call(
         "create_volume", body=models.VolumeSpec.from_dict({"name": volume, "labels": labels})
     )
@@ -290,14 +293,14 @@ async def test_generated_client_calls_every_operation(
         "create_volume", body=models.VolumeSpec.from_dict({"name": volume, "labels": labels})
     )
     await call("prune_volumes", label=selector)
-    network = unique_name("genall")
+    network = make.track("network", unique_name("genall"))
     await call(
         "create_network",
         body=models.NetworkSpec.from_dict({"name": network, "labels": labels, "internal": True}),
     )
     await call("list_networks", label=selector)
     await call("get_network", network)
-    peer = unique_name("genall")
+    peer = make.track("container", unique_name("genall"))
     await call(
         "create_container",
         body=models.ContainerSpec.from_dict(spec(name=peer, command=["sleep", "300"])),

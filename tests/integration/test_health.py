@@ -7,6 +7,7 @@ from typing import Any
 import aiodocker
 import httpx
 
+from tests.factories import Factory
 from tests.health_support import (
     checked_spec,
     engine_health,
@@ -14,13 +15,6 @@ from tests.health_support import (
     recording,
 )
 from tests.support import RUN_ID, RUN_LABEL, spec, unique_name, wait_for
-
-
-async def _create(api: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
-    response = await api.post("/v1/containers?start=true", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
 
 
 async def _cached(api: httpx.AsyncClient, ref: str) -> dict[str, Any]:
@@ -40,10 +34,10 @@ async def _cache_reaches(api: httpx.AsyncClient, ref: str, status: str) -> dict[
 
 
 async def test_flip_shows_in_cache_and_stream_in_order(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     async with recording(api) as recorder:
-        cid = (await _create(api, checked_spec()))["id"]
+        cid = (await make.container(start=True, **checked_spec()))["id"]
         healthy = await _cache_reaches(api, cid, "healthy")
         assert await engine_health(docker, cid) == "healthy"
         assert healthy["last_output"] == "ok\n"
@@ -79,9 +73,11 @@ async def test_flip_shows_in_cache_and_stream_in_order(
 
 
 async def test_container_without_check_is_none(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    created = await _create(api, spec(command=["sleep", "600"], stop_timeout=1, network="none"))
+    created = await make.container(
+        start=True, **spec(command=["sleep", "600"], stop_timeout=1, network="none")
+    )
     cid = created["id"]
     assert "Health" not in (await docker.containers.get(cid))["State"]
     assert (await _cached(api, cid))["status"] == "none"
@@ -91,9 +87,9 @@ async def test_container_without_check_is_none(
     assert cid not in [h["container_id"] for h in listed]
 
 
-async def test_lookup_by_name_and_prefix_and_missing(api: httpx.AsyncClient) -> None:
+async def test_lookup_by_name_and_prefix_and_missing(make: Factory, api: httpx.AsyncClient) -> None:
     name = unique_name("hl")
-    cid = (await _create(api, checked_spec(name=name)))["id"]
+    cid = (await make.container(start=True, **checked_spec(name=name)))["id"]
     await _cache_reaches(api, cid, "healthy")
     assert (await _cached(api, name))["container_id"] == cid
     assert (await _cached(api, cid[:10]))["container_id"] == cid
@@ -105,13 +101,13 @@ async def test_lookup_by_name_and_prefix_and_missing(api: httpx.AsyncClient) -> 
 
 
 async def test_list_filters_by_label_and_removed_container_disappears(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     tag = unique_name("lbl")
     body = checked_spec()
     body["labels"]["health-test"] = tag
-    cid = (await _create(api, body))["id"]
-    other = (await _create(api, checked_spec()))["id"]
+    cid = (await make.container(start=True, **body))["id"]
+    other = (await make.container(start=True, **checked_spec()))["id"]
     await _cache_reaches(api, cid, "healthy")
 
     listed = (await api.get("/v1/health", params={"label": f"health-test={tag}"})).json()
@@ -128,11 +124,11 @@ async def test_list_filters_by_label_and_removed_container_disappears(
     await wait_for(gone, within=10)
 
 
-async def test_container_views_carry_cached_health(api: httpx.AsyncClient) -> None:
+async def test_container_views_carry_cached_health(make: Factory, api: httpx.AsyncClient) -> None:
     tag = unique_name("view")
     body = checked_spec()
     body["labels"]["health-test"] = tag
-    cid = (await _create(api, body))["id"]
+    cid = (await make.container(start=True, **body))["id"]
     cached = await _cache_reaches(api, cid, "healthy")
 
     view = (await api.get(f"/v1/containers/{cid}")).json()
@@ -145,8 +141,10 @@ async def test_container_views_carry_cached_health(api: httpx.AsyncClient) -> No
     assert [(r["id"], r["health"]) for r in rows] == [(cid, "healthy")]
 
 
-async def test_observed_at_advances_while_engine_is_up(api: httpx.AsyncClient) -> None:
-    cid = (await _create(api, checked_spec()))["id"]
+async def test_observed_at_advances_while_engine_is_up(
+    make: Factory, api: httpx.AsyncClient
+) -> None:
+    cid = (await make.container(start=True, **checked_spec()))["id"]
     first = await _cache_reaches(api, cid, "healthy")
 
     async def advanced() -> bool:
@@ -155,8 +153,8 @@ async def test_observed_at_advances_while_engine_is_up(api: httpx.AsyncClient) -
     await wait_for(advanced, within=10)
 
 
-async def test_metrics_count_containers_by_health(api: httpx.AsyncClient) -> None:
-    cid = (await _create(api, checked_spec()))["id"]
+async def test_metrics_count_containers_by_health(make: Factory, api: httpx.AsyncClient) -> None:
+    cid = (await make.container(start=True, **checked_spec()))["id"]
     await _cache_reaches(api, cid, "healthy")
     response = await api.get("/metrics")
     assert response.status_code == 200

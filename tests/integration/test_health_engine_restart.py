@@ -1,6 +1,6 @@
 """The monitor rides out an engine restart: stale while down, truthful again after reconnecting.
 
-Uses a second dockerd of its own (tests/engine_sandbox.py): the shared engine is never stopped.
+Uses a second dockerd of its own (bench/engine_sandbox.py): the shared engine is never stopped.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
 from app.settings import Settings
-from tests.engine_sandbox import SandboxEngine
+from bench.engine_sandbox import SandboxEngine
 from tests.health_support import engine_health
-from tests.support import LiveServer, engine_url, spec, wait_for
+from tests.support import LiveServer, engine_url, second_server, spec, wait_for
 
 BIND_CHECK = "if test -f /probe/ok; then echo ok; else echo missing; exit 1; fi"
 
@@ -37,15 +36,13 @@ def sandbox() -> Iterator[SandboxEngine]:
 @pytest.fixture(scope="module")
 def sandbox_server(sandbox: SandboxEngine, settings: Settings) -> Iterator[LiveServer]:
     # The session's settings (and so its keys file) with the sandbox engine and quick retries.
-    pointed = settings.model_copy(
-        update={
-            "engine_url": sandbox.url,
-            "health_poll_interval": 0.5,
-            "health_backoff_initial": 0.1,
-            "health_backoff_max": 0.5,
-        }
-    )
-    with LiveServer(create_app(pointed)) as live:
+    with second_server(
+        settings,
+        engine_url=sandbox.url,
+        health_poll_interval=0.5,
+        health_backoff_initial=0.1,
+        health_backoff_max=0.5,
+    ) as live:
         yield live
 
 
@@ -107,8 +104,12 @@ async def test_monitor_resyncs_after_engine_restart(
     stays_down = await _create(sandbox_api, _checked("echo fine"))
 
     async def settled() -> bool:
-        statuses = [(await _health(sandbox_api, c))["status"] for c in (flips, stays_down)]
-        return statuses == ["unhealthy", "healthy"]
+        # Both verdicts, and the failing one from its probe's own output (on a busy host a probe
+        # can also time out, with no output: wait for a completed one).
+        views = [await _health(sandbox_api, c) for c in (flips, stays_down)]
+        return [v["status"] for v in views] == ["unhealthy", "healthy"] and views[0][
+            "last_output"
+        ] == "missing\n"
 
     await wait_for(settled, within=20)
 
@@ -116,12 +117,19 @@ async def test_monitor_resyncs_after_engine_restart(
     try:
         frozen = await _health(sandbox_api, flips)  # still answered, from the cache
         assert frozen["last_output"] == "missing\n"
-        await asyncio.sleep(1.5)  # three poll intervals
+
+        async def stale() -> bool:
+            # The monitor knows the engine is gone, and three poll intervals passed since the
+            # last observation.
+            metrics = (await sandbox_api.get("/metrics")).text
+            return (
+                _metric(metrics, "dockyard_health_monitor_connected") == 0.0
+                and _metric(metrics, "dockyard_health_cache_oldest_entry_age_seconds") >= 1.5
+            )
+
+        await wait_for(stale, within=20)
         later = await _health(sandbox_api, flips)
         assert later["observed_at"] == frozen["observed_at"], "staleness must be visible"
-        metrics = (await sandbox_api.get("/metrics")).text
-        assert _metric(metrics, "dockyard_health_monitor_connected") == 0.0
-        assert _metric(metrics, "dockyard_health_cache_oldest_entry_age_seconds") >= 1.5
         (tmp_path / "ok").touch()  # the health changes while the engine is away
     finally:
         await asyncio.to_thread(sandbox.start)

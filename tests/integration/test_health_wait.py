@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
 
 import aiodocker
 import httpx
 
-from tests.health_support import checked_spec, engine_health
+from tests.factories import Factory
+from tests.health_support import checked_spec, engine_health, exec_in
 from tests.support import spec
 
 
-async def _create(api: httpx.AsyncClient, body: dict[str, Any]) -> str:
-    response = await api.post("/v1/containers?start=true", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 async def test_wait_healthy_returns_after_start_period(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    # The probe fails for ~1.5 s, inside the start period, so the container stays "starting".
-    command = ["sh", "-c", "sleep 1.5; mkdir -p /tmp && touch /tmp/ok && exec sleep 600"]
-    cid = await _create(api, checked_spec(command=command, start_period=30))
+    # The probe fails until the test makes /tmp/ok, inside the start period: "starting".
+    command = ["sh", "-c", "mkdir -p /tmp && exec sleep 600"]
+    cid = (await make.container(start=True, **checked_spec(command=command, start_period=30)))["id"]
     assert await engine_health(docker, cid) == "starting"
 
-    response = await api.post(
-        f"/v1/containers/{cid}/wait", params={"condition": "healthy", "timeout": 30}
+    waiting = asyncio.create_task(
+        api.post(f"/v1/containers/{cid}/wait", params={"condition": "healthy", "timeout": 30})
     )
+    await exec_in(docker, cid, "touch", "/tmp/ok")
+    response = await waiting
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "healthy"
     assert response.json()["container_id"] == cid
@@ -35,10 +32,14 @@ async def test_wait_healthy_returns_after_start_period(
 
 
 async def test_wait_healthy_is_409_with_probe_output_when_it_turns_unhealthy(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     command = ["sh", "-c", "sleep 1; exec sleep 600"]
-    cid = await _create(api, checked_spec(command=command, test="echo db is down; exit 1"))
+    cid = (
+        await make.container(
+            start=True, **checked_spec(command=command, test="echo db is down; exit 1")
+        )
+    )["id"]
 
     response = await api.post(
         f"/v1/containers/{cid}/wait", params={"condition": "healthy", "timeout": 30}
@@ -52,8 +53,8 @@ async def test_wait_healthy_is_409_with_probe_output_when_it_turns_unhealthy(
     assert await engine_health(docker, cid) == "unhealthy"
 
 
-async def test_wait_unhealthy_returns_the_status(api: httpx.AsyncClient) -> None:
-    cid = await _create(api, checked_spec(test="echo nope; exit 1"))
+async def test_wait_unhealthy_returns_the_status(make: Factory, api: httpx.AsyncClient) -> None:
+    cid = (await make.container(start=True, **checked_spec(test="echo nope; exit 1")))["id"]
     response = await api.post(
         f"/v1/containers/{cid}/wait", params={"condition": "unhealthy", "timeout": 30}
     )
@@ -63,10 +64,14 @@ async def test_wait_unhealthy_returns_the_status(api: httpx.AsyncClient) -> None
 
 
 async def test_wait_healthy_is_409_when_the_container_exits(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     command = ["sh", "-c", "sleep 1; exit 3"]
-    cid = await _create(api, checked_spec(command=command, test="exit 1", start_period=60))
+    cid = (
+        await make.container(
+            start=True, **checked_spec(command=command, test="exit 1", start_period=60)
+        )
+    )["id"]
     response = await api.post(
         f"/v1/containers/{cid}/wait", params={"condition": "healthy", "timeout": 30}
     )
@@ -76,9 +81,9 @@ async def test_wait_healthy_is_409_when_the_container_exits(
 
 
 async def test_wait_healthy_times_out_with_504(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    cid = await _create(api, checked_spec(test="exit 1", start_period=120))
+    cid = (await make.container(start=True, **checked_spec(test="exit 1", start_period=120)))["id"]
     response = await api.post(
         f"/v1/containers/{cid}/wait", params={"condition": "healthy", "timeout": 1.5}
     )
@@ -87,8 +92,12 @@ async def test_wait_healthy_times_out_with_504(
     assert await engine_health(docker, cid) == "starting"
 
 
-async def test_wait_for_health_needs_a_health_check(api: httpx.AsyncClient) -> None:
-    cid = await _create(api, spec(command=["sleep", "600"], stop_timeout=1, network="none"))
+async def test_wait_for_health_needs_a_health_check(make: Factory, api: httpx.AsyncClient) -> None:
+    cid = (
+        await make.container(
+            start=True, **spec(command=["sleep", "600"], stop_timeout=1, network="none")
+        )
+    )["id"]
     response = await api.post(f"/v1/containers/{cid}/wait", params={"condition": "healthy"})
     assert response.status_code == 409
     assert "no health check" in response.json()["detail"]

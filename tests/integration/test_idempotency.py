@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiodocker
 import httpx
 
+from tests.engine_proxy import RecordingEngine
+from tests.factories import Factory
 from tests.support import spec, unique_name
 
 
@@ -57,3 +61,28 @@ async def test_without_a_key_every_post_creates(api: httpx.AsyncClient) -> None:
     first = await api.post("/v1/containers", json=body)
     second = await api.post("/v1/containers", json=body)
     assert first.json()["id"] != second.json()["id"]
+
+
+async def test_two_concurrent_requests_with_one_key_make_one_create_on_the_engine(
+    recorded: tuple[httpx.AsyncClient, RecordingEngine], make: Factory
+) -> None:
+    server, engine = recorded
+    body = spec(command=["true"])
+    key = {"Idempotency-Key": unique_name("key")}
+    mark = engine.mark()
+    answers = await asyncio.gather(
+        server.post("/v1/containers", json=body, headers=key),
+        server.post("/v1/containers", json=body, headers=key),
+    )
+    statuses = sorted(a.status_code for a in answers)
+    created = [a for a in answers if a.status_code == 201]
+    for answer in created:
+        make.track("container", answer.json()["id"])
+    # One made it; the other either waited and replayed it, or was told it is in progress.
+    assert statuses in ([201, 201], [201, 409]), [a.text for a in answers]
+    assert len({a.json()["id"] for a in created}) == 1
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["type"].endswith("/idempotency-key-in-progress")
+    creates = [c for c in engine.calls_since(mark) if c.path.startswith("/containers/create")]
+    assert len(creates) == 1, creates

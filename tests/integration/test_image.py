@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.dockyard_image import TAG, build_image, socket_path
-from tests.support import RUN_ID, RUN_LABEL, run_labels, wait_for
+from tests.support import RUN_ID, RUN_LABEL, run_labels, unique_name, wait_for
 
 APP_PORT = "8000/tcp"
 
@@ -45,21 +45,29 @@ async def served(
     image: str, docker: aiodocker.Docker
 ) -> AsyncIterator[tuple[aiodocker.containers.DockerContainer, str]]:
     """The image running with the socket mounted, read-only, published on 127.0.0.1."""
+    # The image's VOLUME (keys and audit) gets a labelled volume of ours, not an anonymous one:
+    # clean-up finds it, and it goes with the container.
+    state = await docker.volumes.create(  # type: ignore[no-untyped-call]
+        {"Name": unique_name("state"), "Labels": run_labels()}
+    )
     config: dict[str, Any] = {
         "Image": image,
         "Labels": run_labels(),
         "ExposedPorts": {APP_PORT: {}},
         "HostConfig": {
             # No --group-add: the socket's group was baked in with the DOCKER_GID build arg.
-            "Binds": [f"{socket_path()}:/var/run/docker.sock"],
+            "Binds": [
+                f"{socket_path()}:/var/run/docker.sock",
+                f"{state.name}:/var/lib/dockyard",
+            ],
             "PortBindings": {APP_PORT: [{"HostIp": "127.0.0.1", "HostPort": ""}]},
             "ReadonlyRootfs": True,
             "CapDrop": ["ALL"],
             "SecurityOpt": ["no-new-privileges"],
         },
     }
-    container = await docker.containers.create(config)
     try:
+        container = await docker.containers.create(config)
         await container.start()
         info = await container.show()
         port = info["NetworkSettings"]["Ports"][APP_PORT][0]["HostPort"]
@@ -75,7 +83,10 @@ async def served(
         await wait_for(ready, within=30, interval=0.2)
         yield container, url
     finally:
-        await container.delete(force=True)
+        found = await docker.containers.list(all=True, filters={"volume": [state.name]})
+        for row in found:
+            await row.delete(force=True, v=True)
+        await state.delete()
 
 
 async def first_key(container: aiodocker.containers.DockerContainer) -> str:

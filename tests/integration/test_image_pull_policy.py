@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 import aiodocker
 import httpx
 import pytest
-from httpx_sse import EventSource
 
+from tests.factories import Factory
 from tests.registry import LocalRegistry
+from tests.sse import events
 from tests.support import RUN_ID, TEST_IMAGE, spec
 
 IMAGE_NOT_FOUND = "https://dockyard.dev/problems/image-not-found"
@@ -100,10 +101,11 @@ async def test_pull_never_refuses_an_image_only_the_registry_has(
 
 
 async def test_pull_missing_is_the_default_and_pulls_once(
-    api: httpx.AsyncClient, docker: aiodocker.Docker, remote_only: str
+    api: httpx.AsyncClient, docker: aiodocker.Docker, remote_only: str, make: Factory
 ) -> None:
     created = await api.post("/v1/containers", json=spec(image=remote_only))
     assert created.status_code == 201, created.text
+    make.track("container", created.json()["id"])
     assert created.headers["location"] == f"/v1/containers/{created.json()['id']}"
     pulled = await docker.images.inspect(remote_only)
     assert created.json()["image_id"] == pulled["Id"]
@@ -136,9 +138,9 @@ async def test_a_streamed_run_shows_the_pull_before_the_output(
     headers = {"Accept": "text/event-stream"}
     async with api.stream("POST", "/v1/containers/run", json=body, headers=headers) as response:
         assert response.status_code == 200
-        events = [(e.event, e.data) async for e in EventSource(response).aiter_sse()]
-    names = [name for name, _ in events]
-    assert "progress" in names, events
+        seen = [(e.event, e.data) async for e in events(response)]
+    names = [name for name, _ in seen]
+    assert "progress" in names, seen
     assert names.index("progress") < names.index("stdout"), names
-    assert ("stdout", "after-pull") in events
+    assert ("stdout", "after-pull") in seen
     assert names[-1] == "end"

@@ -12,11 +12,11 @@ import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
 from app.settings import Settings
-from tests.integration.sse import read_events
+from tests.factories import Factory
 from tests.registry import LocalRegistry
-from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, spec, wait_for
+from tests.sse import collect, events
+from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, second_server, spec, wait_for
 
 SSE = {"Accept": "text/event-stream"}
 TAR = {"Content-Type": "application/x-tar"}
@@ -83,33 +83,49 @@ async def busybox_id(docker: aiodocker.Docker) -> str:
 async def test_push_remove_pull_round_trip(
     api: httpx.AsyncClient, docker: aiodocker.Docker, repository: str
 ) -> None:
+    """An image of its own goes to the registry, leaves the engine entirely (its layer too), and
+    comes back from the registry: same id, same content."""
+    marker = uuid.uuid4().hex
+    params = build_params()
+    built = await api.post(
+        "/v1/images/build",
+        params=params,
+        content=tar_context({"Dockerfile": f"FROM {TEST_IMAGE}\nRUN echo {marker} > /marker\n"}),
+        headers=TAR,
+    )
+    assert built.status_code == 200, built.text
+    image_id = built.json()["id"]
+    layers = (await docker.images.inspect(image_id))["RootFS"]["Layers"]
+
     tagged = await api.post(
-        f"/v1/images/{TEST_IMAGE}/tag", json={"repository": repository, "tag": "v1"}
+        f"/v1/images/{image_id}/tag", json={"repository": repository, "tag": "v1"}
     )
     assert tagged.status_code == 201, tagged.text
     assert f"{repository}:v1" in tagged.json()["tags"]
-
     pushed = await api.post("/v1/images/push", json={"repository": repository, "tag": "v1"})
     assert pushed.status_code == 200, pushed.text
     assert any(d.startswith(repository + "@sha256:") for d in pushed.json()["digests"])
 
-    removed = await api.delete(f"/v1/images/{repository}:v1")
+    removed = await api.delete(f"/v1/images/{image_id}", params={"force": "true"})
     assert removed.status_code == 200, removed.text
-    assert f"{repository}:v1" in removed.json()["untagged"]
-    assert removed.json()["deleted"] == []  # busybox:local still names the image
+    assert image_id in removed.json()["deleted"]  # the image itself, not only a tag
     with pytest.raises(aiodocker.DockerError) as gone:
-        await docker.images.inspect(f"{repository}:v1")
+        await docker.images.inspect(image_id)
     assert gone.value.status == 404
 
     pulled = await api.post("/v1/images/pull", json={"image": repository, "tag": "v1"})
     assert pulled.status_code == 200, pulled.text
-    assert pulled.json()["id"] == await busybox_id(docker)
-    on_engine = await docker.images.inspect(f"{repository}:v1")
-    assert on_engine["Id"] == await busybox_id(docker)
+    assert pulled.json()["id"] == image_id
+    assert (await docker.images.inspect(f"{repository}:v1"))["RootFS"]["Layers"] == layers
+    ran = await api.post(
+        "/v1/containers/run",
+        json=spec(image=f"{repository}:v1", command=["cat", "/marker"], network="none"),
+    )
+    assert ran.json()["stdout"] == f"{marker}\n"  # the layer came back from the registry
 
     inspected = await api.get(f"/v1/images/{repository}:v1")
     assert inspected.status_code == 200
-    assert inspected.json()["id"] == await busybox_id(docker)
+    assert inspected.json()["id"] == image_id
 
 
 async def test_push_and_pull_stream_progress_as_sse(
@@ -120,7 +136,7 @@ async def test_push_and_pull_stream_progress_as_sse(
     async with api.stream("POST", "/v1/images/push", json=body, headers=SSE) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     names = [name for name, _ in events]
     assert "progress" in names
     assert names[-1] == "end", events
@@ -132,7 +148,7 @@ async def test_push_and_pull_stream_progress_as_sse(
     pull = {"image": f"{repository}:v2"}
     async with api.stream("POST", "/v1/images/pull", json=pull, headers=SSE) as response:
         assert response.status_code == 200
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     statuses = [data["status"] for name, data in events if name == "progress"]
     assert any("Status:" in s or "Digest:" in s for s in statuses), statuses
     assert events[-1][0] == "end"
@@ -197,7 +213,7 @@ async def test_build_streams_its_steps_and_ends_with_the_id(
         "POST", "/v1/images/build", params=params, content=context, headers={**TAR, **SSE}
     ) as response:
         assert response.status_code == 200
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     lines = [data["line"] for name, data in events if name == "log"]
     steps = [line for line in lines if line.startswith("Step ")]
     assert steps[0].endswith(": FROM busybox:local"), lines
@@ -228,7 +244,7 @@ async def test_failing_run_streams_an_error_event(api: httpx.AsyncClient) -> Non
         "POST", "/v1/images/build", params=build_params(), content=context, headers={**TAR, **SSE}
     ) as response:
         assert response.status_code == 200
-        events = await read_events(response)
+        events = [(e.event, e.json()) for e in await collect(response)]
     lines = [data["line"] for name, data in events if name == "log"]
     assert "step-output-marker-1" in lines
     name, problem = events[-1]
@@ -241,8 +257,7 @@ async def test_failing_run_streams_an_error_event(api: httpx.AsyncClient) -> Non
 @pytest.fixture(scope="module")
 def small_server(settings: Settings, docker: aiodocker.Docker) -> Iterator[LiveServer]:
     """A second server (same keys) whose build context limit is 16 KiB."""
-    small = settings.model_copy(update={"max_build_context_bytes": 16 * 1024})
-    with LiveServer(create_app(small)) as live:
+    with second_server(settings, max_build_context_bytes=16 * 1024) as live:
         yield live
 
 
@@ -325,7 +340,7 @@ async def test_list_inspect_and_missing(api: httpx.AsyncClient, docker: aiodocke
 
 
 async def test_prune_removes_unused_labelled_images_and_keeps_used_ones(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     case = uuid.uuid4().hex[:8]
     labels = f'{{"{RUN_LABEL}": "{RUN_ID}", "dockyard-test.case": "{case}"}}'
@@ -344,10 +359,7 @@ async def test_prune_removes_unused_labelled_images_and_keeps_used_ones(
         )
         assert built.status_code == 200, built.text
         ids[which] = built.json()["id"]
-    created = await api.post(
-        "/v1/containers", json=spec(image=ids["used"], command=["true"], network="none")
-    )
-    assert created.status_code == 201
+    await make.container(image=ids["used"], command=["true"], network="none")
 
     only_case = [f"{RUN_LABEL}={RUN_ID}", f"dockyard-test.case={case}"]
     listed = await api.get("/v1/images", params={"label": only_case})
@@ -380,8 +392,8 @@ async def test_a_client_leaving_a_build_stream_stops_the_build(
     async with api.stream(
         "POST", "/v1/images/build", params=build_params(), content=context, headers={**TAR, **SSE}
     ) as response:
-        async for line in response.aiter_lines():
-            if "Running in" in line:
+        async for item in events(response):
+            if "Running in" in item.data:
                 break
         assert await build_container(), "the RUN step did not start"
     # The client has gone: the engine connection is closed, so the engine cancels the build.

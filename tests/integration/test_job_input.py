@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-from urllib.parse import quote
 
-import aiodocker
 import httpx
 import pytest
 
+from tests.engine_proxy import RecordingEngine
+from tests.factories import Factory
 from tests.sse import collect
-from tests.support import RUN_ID, RUN_LABEL, create_running, spec
+from tests.support import spec
 
-pytestmark = pytest.mark.anyio  # parametrized tests need it at collection time
 BINARY = bytes(range(256)) * 64  # every byte value, 0x10 0x11 (ctrl-p ctrl-q) included
 SCRIPT = b"#!/bin/sh\necho script ran with $1\n"
 
@@ -24,8 +22,8 @@ def b64(data: bytes) -> str:
 
 
 @pytest.fixture
-async def sleeper(api: httpx.AsyncClient) -> str:
-    return str((await create_running(api, network="none"))["id"])
+async def sleeper(make: Factory) -> str:
+    return await make.quiet()
 
 
 async def test_exec_stdin_text_is_written_then_closed(api: httpx.AsyncClient, sleeper: str) -> None:
@@ -141,15 +139,16 @@ async def test_run_stdin_with_sse(api: httpx.AsyncClient) -> None:
     ],
 )
 async def test_bad_input_is_422_and_nothing_is_created(
-    api: httpx.AsyncClient, docker: aiodocker.Docker, bad: dict[str, object]
+    recorded: tuple[httpx.AsyncClient, RecordingEngine], bad: dict[str, object]
 ) -> None:
-    filters = quote(json.dumps({"label": [f"{RUN_LABEL}={RUN_ID}"]}))
-    before = len(await docker._query_json(f"containers/json?all=1&filters={filters}"))
-    response = await api.post("/v1/containers/run", json=spec(command=["true"], **bad))
+    client, engine = recorded
+    mark = engine.mark()
+    response = await client.post("/v1/containers/run", json=spec(command=["true"], **bad))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    after = len(await docker._query_json(f"containers/json?all=1&filters={filters}"))
-    assert after == before
+    # Refused before the engine was asked to make anything.
+    made = [c for c in engine.calls_since(mark) if c.method in ("POST", "PUT")]
+    assert made == [], [str(c) for c in made]
 
 
 async def test_exec_input_that_cannot_work_is_422(api: httpx.AsyncClient, sleeper: str) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 import aiodocker
 import httpx
 
+from tests.factories import Factory
 from tests.sse import Event, collect, events
-from tests.support import spec, wait_for
+from tests.support import wait_for
 
 SSE = {"Accept": "text/event-stream"}
 TEXT = {"Accept": "text/plain"}
@@ -21,12 +22,8 @@ MIXED = (
 )
 
 
-async def started(api: httpx.AsyncClient, **fields: Any) -> str:
-    response = await api.post(
-        "/v1/containers", params={"start": "true"}, json=spec(network="none", **fields)
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+async def started(make: Factory, **fields: Any) -> str:
+    return str((await make.running(network="none", **fields))["id"])
 
 
 def output(found: list[Event], stream: str) -> list[str]:
@@ -34,9 +31,10 @@ def output(found: list[Event], stream: str) -> list[str]:
 
 
 async def test_numbered_lines_arrive_once_in_order_on_the_right_stream(
+    make: Factory,
     api: httpx.AsyncClient,
 ) -> None:
-    container = await started(api, command=["sh", "-c", NUMBERED + "; exit 5"])
+    container = await started(make, command=["sh", "-c", NUMBERED + "; exit 5"])
     url = f"/v1/containers/{container}/logs"
     async with api.stream("GET", url, params={"follow": "true"}, headers=SSE) as response:
         assert response.status_code == 200
@@ -46,7 +44,8 @@ async def test_numbered_lines_arrive_once_in_order_on_the_right_stream(
     assert output(found, "stderr") == [f"err{i}" for i in range(1, 301)]
     assert found[-1].event == "end"
     assert found[-1].json() == {"reason": "exited", "exit_code": 5}
-    ids = [e.id for e in found if e.id]
+    # Every output event has an id of its own (the end event repeats the last, as SSE ids do).
+    ids = [e.id for e in found if e.event in ("stdout", "stderr")]
     assert len(ids) == len(set(ids)) == 600
 
 
@@ -68,9 +67,9 @@ async def read_some(
 
 
 async def test_reconnect_with_last_event_id_has_no_gap_and_no_duplicate(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    container = await started(api, command=["sh", "-c", MIXED])
+    container = await started(make, command=["sh", "-c", MIXED])
     url = f"/v1/containers/{container}/logs"
     cuts = [
         lambda e, n: n >= 7,  # an ordinary line
@@ -114,8 +113,10 @@ async def test_reconnect_with_last_event_id_has_no_gap_and_no_duplicate(
     assert not state["Running"]
 
 
-async def test_json_and_text_forms(api: httpx.AsyncClient, docker: aiodocker.Docker) -> None:
-    container = await started(api, command=["sh", "-c", "echo one; echo two >&2"])
+async def test_json_and_text_forms(
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
+) -> None:
+    container = await started(make, command=["sh", "-c", "echo one; echo two >&2"])
     await wait_for(lambda: _exited(docker, container))
     url = f"/v1/containers/{container}/logs"
     as_json = await api.get(url, headers={"Accept": "application/json"})
@@ -145,9 +146,9 @@ async def test_json_and_text_forms(api: httpx.AsyncClient, docker: aiodocker.Doc
 
 
 async def test_since_takes_relative_durations(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
-    container = await started(api, command=["sh", "-c", "echo old"])
+    container = await started(make, command=["sh", "-c", "echo old"])
     await wait_for(lambda: _exited(docker, container))
     url = f"/v1/containers/{container}/logs"
     assert (await api.get(url, params={"since": "10m"}, headers=TEXT)).text == "old\n"
@@ -157,8 +158,8 @@ async def test_since_takes_relative_durations(
     assert bad.json()["errors"][0]["loc"] == ["query", "since"]
 
 
-async def test_tty_container_logs_stream_too(api: httpx.AsyncClient) -> None:
-    container = await started(api, tty=True, command=["sh", "-c", "echo t1; echo t2; exit 2"])
+async def test_tty_container_logs_stream_too(make: Factory, api: httpx.AsyncClient) -> None:
+    container = await started(make, tty=True, command=["sh", "-c", "echo t1; echo t2; exit 2"])
     url = f"/v1/containers/{container}/logs"
     async with api.stream("GET", url, params={"follow": "true"}, headers=SSE) as response:
         found = await collect(response)
@@ -172,8 +173,8 @@ async def test_missing_container_is_a_problem_before_any_stream(api: httpx.Async
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_removed_container_ends_the_stream(api: httpx.AsyncClient) -> None:
-    container = await started(api, command=["sh", "-c", "echo hi; sleep 300"])
+async def test_removed_container_ends_the_stream(make: Factory, api: httpx.AsyncClient) -> None:
+    container = await started(make, command=["sh", "-c", "echo hi; sleep 300"])
     url = f"/v1/containers/{container}/logs"
     async with api.stream("GET", url, params={"follow": "true"}, headers=SSE) as response:
         stream = events(response)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import tarfile
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,10 +16,10 @@ from httpx_sse import aconnect_sse
 from prometheus_client import REGISTRY, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.main import create_app
 from app.observability.log_config import JsonFormatter
-from app.settings import Settings
-from tests.support import LiveServer, spec, wait_for
+from tests.conftest import ServerWith
+from tests.factories import Factory
+from tests.support import wait_for
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -70,19 +72,29 @@ async def test_unmatched_paths_share_one_label(api: httpx.AsyncClient) -> None:
     assert value(after, name, **labels) == value(before, name, **labels) + 1
 
 
-async def test_streaming_responses_pass_through_and_are_counted(api: httpx.AsyncClient) -> None:
-    created = await api.post("/v1/containers", json=spec(command=["true"]))
-    assert created.status_code == 201, created.text
-    ref = created.json()["id"]
+async def test_streaming_responses_pass_through_and_are_counted(
+    make: Factory, api: httpx.AsyncClient
+) -> None:
+    ref = (await make.container(command=["true"]))["id"]
     labels = {"method": "GET", "route": "/v1/containers/{ref}/archive", "status": "200"}
     before = await scrape(api)
     response = await api.get(f"/v1/containers/{ref}/archive", params={"path": "/bin/sh"})
     assert response.status_code == 200, response.text
     with tarfile.open(fileobj=io.BytesIO(response.content)) as archive:
         assert archive.getnames() == ["sh"]
-    after = await scrape(api)
     name = "dockyard_http_requests_total"
-    assert value(after, name, **labels) == value(before, name, **labels) + 1
+    expected = value(before, name, **labels) + 1
+
+    async def counted() -> float:
+        return value(await scrape(api), name, **labels)
+
+    async def reached() -> bool:
+        return await counted() >= expected
+
+    # A streamed answer is counted once its last chunk went out: the client may read that chunk
+    # (and scrape) a moment before the server's middleware has noted it.
+    await wait_for(reached)
+    assert await counted() == expected  # once, not more
 
 
 async def test_open_streams_gauge_follows_real_streams(api: httpx.AsyncClient, quiet: str) -> None:
@@ -111,6 +123,26 @@ async def test_open_streams_gauge_follows_real_streams(api: httpx.AsyncClient, q
     assert await wait_for(fell_back)
 
 
+async def test_engine_connections_gauge_follows_the_pool_through_real_calls(
+    server_with: ServerWith, quiet: str
+) -> None:
+    """A fresh server with a pool of 3: concurrent calls open more connections than one, never
+    more than the pool's size, and the gauge read at scrape time says so."""
+    async with server_with(engine_pool_size=3) as fresh:
+        name = "dockyard_engine_connections"
+        before = value(await scrape(fresh), name)
+        assert before <= 3
+        for _ in range(3):
+            answers = await asyncio.gather(
+                *(fresh.get(f"/v1/containers/{quiet}") for _ in range(12))
+            )
+            assert all(a.status_code == 200 for a in answers)
+        held = value(await scrape(fresh), name)
+        # The twelve calls needed several connections at once; the pool kept them (idle) for
+        # the next calls, and its bound held.
+        assert 2 <= held <= 3, held
+
+
 async def test_metrics_of_other_modules_on_the_default_registry_are_served(
     api: httpx.AsyncClient,
 ) -> None:
@@ -124,16 +156,12 @@ async def test_metrics_of_other_modules_on_the_default_registry_are_served(
 
 
 async def test_engine_errors_are_counted_when_the_engine_is_unreachable(
-    settings: Settings, admin_token: str, tmp_path_factory: pytest.TempPathFactory
+    server_with: ServerWith, tmp_path: Path
 ) -> None:
-    missing = tmp_path_factory.mktemp("no-engine") / "docker.sock"
-    no_engine = settings.model_copy(update={"engine_url": f"unix://{missing}"})
-    auth = {"Authorization": f"Bearer {admin_token}"}
-    with LiveServer(create_app(no_engine)) as dead:
-        async with httpx.AsyncClient(base_url=dead.url, timeout=30, headers=auth) as client:
-            before = total(await scrape(client), "dockyard_engine_errors_total")
-            assert (await client.get("/v1/system/version")).status_code == 503
-            after = await scrape(client)
+    async with server_with(engine_url=f"unix://{tmp_path / 'docker.sock'}") as client:
+        before = total(await scrape(client), "dockyard_engine_errors_total")
+        assert (await client.get("/v1/system/version")).status_code == 503
+        after = await scrape(client)
     assert total(after, "dockyard_engine_errors_total") >= before + 1
     failed = [labels for (n, labels), v in after.items() if n == "dockyard_engine_errors_total"]
     assert any(dict(labels)["operation"] == "GET /version" for labels in failed)

@@ -11,7 +11,8 @@ import aiodocker
 import httpx
 import pytest
 
-from tests.support import RUN_ID, RUN_LABEL, run_labels, spec, unique_name
+from tests.factories import Factory
+from tests.support import RUN_ID, RUN_LABEL, run_labels, unique_name
 
 # Subnets in 10.213.0.0/16, starting at a place chosen by the run: unlikely to meet anything else.
 _OCTETS = itertools.count(int(RUN_ID[:4], 16) % 200)
@@ -34,15 +35,8 @@ async def exec_in(docker: aiodocker.Docker, container_id: str, *command: str) ->
     return int(exit_code), "".join(output)
 
 
-async def start_sleeper(api: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
-    response = await api.post(
-        "/v1/containers",
-        params={"start": "true"},
-        json=spec(command=["sleep", "300"], stop_signal="SIGKILL", **fields),
-    )
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+async def start_sleeper(make: Factory, **fields: Any) -> dict[str, Any]:
+    return await make.running(command=["sleep", "300"], stop_signal="SIGKILL", **fields)
 
 
 @pytest.fixture
@@ -101,14 +95,14 @@ async def test_network_is_created_as_asked(
 
 
 async def test_containers_reach_each_other_by_alias_and_static_ip(
-    api: httpx.AsyncClient, docker: aiodocker.Docker, network: dict[str, Any]
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker, network: dict[str, Any]
 ) -> None:
     prefix = network["prefix"]
     # Joined at creation, with an alias.
-    server = await start_sleeper(api, network=network["name"], network_aliases=["db-alias"])
+    server = await start_sleeper(make, network=network["name"], network_aliases=["db-alias"])
     assert "db-alias" in server["networks"][network["name"]]["aliases"]
     # Joined later, with a static address (outside the pool's ip_range, inside the subnet).
-    client = await start_sleeper(api)
+    client = await start_sleeper(make)
     static = f"{prefix}.42"
     connected = await api.post(
         f"/v1/networks/{network['id']}/connect",
@@ -168,7 +162,7 @@ async def test_inspect_list_remove(api: httpx.AsyncClient, network: dict[str, An
 
 
 async def test_prune_removes_unused_networks_only(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     case = uuid.uuid4().hex[:8]
     labels = run_labels(**{"dockyard-test.case": case})
@@ -177,7 +171,7 @@ async def test_prune_removes_unused_networks_only(
         made = await api.post("/v1/networks", json={"name": unique_name(which), "labels": labels})
         assert made.status_code == 201, made.text
         ids[which] = made.json()["id"]
-    await start_sleeper(api, network=ids["used"])
+    await start_sleeper(make, network=ids["used"])
 
     only_case = [f"{RUN_LABEL}={RUN_ID}", f"dockyard-test.case={case}"]
     pruned = await api.post("/v1/networks/prune", params={"label": only_case})

@@ -9,14 +9,12 @@ from typing import Any
 
 import aiodocker
 import httpx
-import pytest
 
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import ClientFactory
+from tests.conftest import ClientFactory, ServerWith
+from tests.sse import events
 from tests.support import LiveServer, spec, unique_name, wait_for
 
-pytestmark = pytest.mark.anyio
 CREATE = "/v1/containers"
 
 
@@ -158,12 +156,9 @@ async def test_audit_records_exactly_the_mutating_calls_and_denials(
 
 
 async def read_events(response: httpx.Response, wanted: str) -> dict[str, Any]:
-    event = ""
-    async for line in response.aiter_lines():
-        if line.startswith("event:"):
-            event = line.split(":", 1)[1].strip()
-        elif line.startswith("data:") and event == "audit":
-            record: dict[str, Any] = json.loads(line.split(":", 1)[1])
+    async for item in events(response):
+        if item.event == "audit":
+            record: dict[str, Any] = item.json()
             if record["request_id"] == wanted:
                 return record
     raise AssertionError("the stream ended")
@@ -192,19 +187,17 @@ async def test_audit_streams_as_sse(api: httpx.AsyncClient, client_for: ClientFa
     assert (await viewer.get("/v1/audit", headers=headers)).status_code == 403
 
 
-async def test_concurrent_streams_per_key_are_limited(settings: Settings, admin_token: str) -> None:
-    limited = settings.model_copy(update={"max_streams_per_key": 1})
-    headers = {"Authorization": f"Bearer {admin_token}", "Accept": "text/event-stream"}
-    with LiveServer(create_app(limited)) as live:
-        async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=30) as client:
-            async with client.stream("GET", "/v1/audit") as first:
-                assert first.status_code == 200
-                second = await client.get("/v1/audit")
-                assert second.status_code == 429
-                assert second.json()["type"] == "https://dockyard.dev/problems/too-many-requests"
+async def test_concurrent_streams_per_key_are_limited(server_with: ServerWith) -> None:
+    async with server_with(max_streams_per_key=1) as client:
+        client.headers["Accept"] = "text/event-stream"
+        async with client.stream("GET", "/v1/audit") as first:
+            assert first.status_code == 200
+            second = await client.get("/v1/audit")
+            assert second.status_code == 429
+            assert second.json()["type"] == "https://dockyard.dev/problems/too-many-requests"
 
-            async def reopened() -> bool:
-                async with client.stream("GET", "/v1/audit") as again:
-                    return again.status_code == 200
+        async def reopened() -> bool:
+            async with client.stream("GET", "/v1/audit") as again:
+                return bool(again.status_code == 200)
 
-            assert await wait_for(reopened)
+        assert await wait_for(reopened)

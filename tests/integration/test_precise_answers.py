@@ -8,7 +8,8 @@ import time
 
 import httpx
 
-from tests.support import create_running, run_labels, spec, unique_name
+from tests.factories import Factory
+from tests.support import run_labels, spec, unique_name
 
 PROBLEM = "application/problem+json"
 
@@ -21,20 +22,13 @@ def _problem(response: httpx.Response, status: int) -> dict[str, object]:
     return body
 
 
-async def test_wrong_state_is_409_not_502(api: httpx.AsyncClient) -> None:
-    created = await api.post("/v1/containers", json=spec(command=["sleep", "60"]))
-    assert created.status_code == 201, created.text
-    ref = created.json()["id"]
+async def test_wrong_state_is_409_not_502(api: httpx.AsyncClient, make: Factory) -> None:
+    ref = (await make.container(command=["sleep", "60"]))["id"]
     _problem(await api.post(f"/v1/containers/{ref}/pause"), 409)  # not running
     _problem(await api.post(f"/v1/containers/{ref}/unpause"), 409)  # not paused
-    network = unique_name("net")
-    made = await api.post("/v1/networks", json={"name": network, "labels": run_labels()})
-    assert made.status_code == 201, made.text
-    try:
-        refused = await api.post(f"/v1/networks/{network}/disconnect", json={"container": ref})
-        _problem(refused, 409)  # not connected
-    finally:
-        await api.delete(f"/v1/networks/{network}")
+    network = (await make.network())["name"]
+    refused = await api.post(f"/v1/networks/{network}/disconnect", json={"container": ref})
+    _problem(refused, 409)  # not connected
 
 
 async def test_inputs_the_engine_cannot_use_are_4xx(api: httpx.AsyncClient) -> None:
@@ -65,8 +59,10 @@ async def test_unknown_drivers_are_refused_at_once(api: httpx.AsyncClient) -> No
     assert time.monotonic() - started < 5
 
 
-async def test_envelope_allow_location_and_request_id(api: httpx.AsyncClient) -> None:
-    container = await create_running(api)
+async def test_envelope_allow_location_and_request_id(
+    api: httpx.AsyncClient, make: Factory
+) -> None:
+    container = await make.running(network="none")
     options = await api.request("OPTIONS", f"/v1/containers/{container['id']}")
     _problem(options, 405)
     assert options.headers["allow"] == "DELETE, GET"
@@ -76,6 +72,7 @@ async def test_envelope_allow_location_and_request_id(api: httpx.AsyncClient) ->
     volume = unique_name("vol")
     made = await api.post("/v1/volumes", json={"name": volume, "labels": run_labels()})
     assert made.status_code == 201
+    make.track("volume", volume)
     assert made.headers["location"] == f"/v1/volumes/{volume}"
     assert (await api.get(made.headers["location"])).status_code == 200
     await api.delete(made.headers["location"])

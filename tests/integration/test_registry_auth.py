@@ -9,10 +9,9 @@ import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
 from app.settings import Settings
 from tests.registry import LocalRegistry
-from tests.support import RUN_ID, TEST_IMAGE, LiveServer
+from tests.support import RUN_ID, TEST_IMAGE, LiveServer, second_server
 
 USER, PASSWORD = "dockyard", f"s3cret-{uuid.uuid4().hex}"
 
@@ -27,14 +26,11 @@ def private_registry() -> Iterator[LocalRegistry]:
 def signed_in_server(
     private_registry: LocalRegistry, docker: aiodocker.Docker, settings: Settings
 ) -> Iterator[LiveServer]:
-    signed_in = Settings.model_validate(
-        {
-            **settings.model_dump(),
-            "registry_auth": {private_registry.host: {"username": USER, "password": PASSWORD}},
-        }
-    )
-    assert PASSWORD not in repr(signed_in)
-    with LiveServer(create_app(signed_in)) as live:
+    credentials = {private_registry.host: {"username": USER, "password": PASSWORD}}
+    # Validated as the environment's JSON would be: the password becomes a secret.
+    registry_auth = Settings.model_validate({"registry_auth": credentials}).registry_auth
+    assert PASSWORD not in repr(settings.model_copy(update={"registry_auth": registry_auth}))
+    with second_server(settings, registry_auth=registry_auth) as live:
         yield live
 
 

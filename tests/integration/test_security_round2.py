@@ -13,7 +13,7 @@ import json
 import tarfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +22,24 @@ import httpx
 import pytest
 
 from app.lifespan import app_state
-from app.main import create_app
 from app.security.principal import Role
 from app.security.roles import required_role
 from app.settings import Settings
 from app.streams.tickets import StreamLimiter
-from tests.conftest import ClientFactory
-from tests.support import RUN_LABEL, LiveServer, run_labels, spec, unique_name, wait_for
+from tests.conftest import ClientFactory, ServerWith, live_of
+from tests.factories import Factory
+from tests.support import (
+    RUN_LABEL,
+    LiveServer,
+    run_labels,
+    second_server,
+    spec,
+    unique_name,
+    wait_for,
+)
 from tests.unit.test_policy import RESTRICTED_BASE
 from tests.unit.test_policy_hosts import REFUSED_OPTS, ROOT_SPELLINGS, UNPARSEABLE_OPTS
 
-pytestmark = pytest.mark.anyio
 CREATE = "/v1/containers"
 DOORS = (CREATE, CREATE + "?start=true", CREATE + "/run")
 CASE_LABEL = "dockyard-test.case"
@@ -139,34 +146,17 @@ def shared_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def allowlisted_server(settings: Settings, shared_dir: Path) -> Iterator[LiveServer]:
     """A second server on the same keys, with ``shared_dir`` as its only allowlisted path."""
-    tuned = settings.model_copy(update={"host_path_allowlist": [str(shared_dir)]})
-    with LiveServer(create_app(tuned)) as live:
+    with second_server(settings, host_path_allowlist=[str(shared_dir)]) as live:
         yield live
 
 
-@pytest.fixture
-async def on_allowlisted(allowlisted_server: LiveServer, keys: Any) -> AsyncIterator[Any]:
-    clients: list[httpx.AsyncClient] = []
-
-    async def make(role: str, profile: str = "baseline", scope: str = "all") -> httpx.AsyncClient:
-        _, token = keys.create(role=role, profile=profile, scope=scope)
-        client = httpx.AsyncClient(
-            base_url=allowlisted_server.url,
-            timeout=60,
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-
-
 async def test_the_symlink_swap_is_refused_on_the_real_engine(
-    on_allowlisted: Any, shared_dir: Path, docker: aiodocker.Docker, nothing: Nothing
+    allowlisted_server: LiveServer,
+    client_for: ClientFactory,
+    shared_dir: Path,
+    nothing: Nothing,
 ) -> None:
-    client = await on_allowlisted("operator", "baseline")
+    client = await client_for("operator", "baseline", url=allowlisted_server.url)
     # A: bound to the allowlisted entry, read-write; plants a symlink to / and a directory,
     # and tries to swap the entry itself (its own mount point) for a symlink.
     script = (
@@ -209,20 +199,16 @@ async def test_the_symlink_swap_is_refused_on_the_real_engine(
 
 
 async def test_an_allowlisted_entry_that_is_a_symlink_to_the_root_is_refused(
-    settings: Settings, keys: Any, tmp_path: Path, nothing: Nothing
+    server_with: ServerWith, client_for: ClientFactory, tmp_path: Path, nothing: Nothing
 ) -> None:
     entry = tmp_path / "innocent"
     entry.symlink_to("/")
-    tuned = settings.model_copy(update={"host_path_allowlist": [str(entry)]})
-    _, token = keys.create(role="operator", profile="baseline")
-    with LiveServer(create_app(tuned)) as live:
-        async with httpx.AsyncClient(
-            base_url=live.url, timeout=60, headers={"Authorization": f"Bearer {token}"}
-        ) as client:
-            body = case_spec(
-                nothing, "baseline", mounts=[{"type": "bind", "source": str(entry), "target": "/h"}]
-            )
-            await refused_everywhere(client, body, nothing, 403, "sensitive-host-path")
+    async with server_with(host_path_allowlist=[str(entry)]) as admin:
+        client = await client_for("operator", "baseline", url=live_of(admin).url)
+        body = case_spec(
+            nothing, "baseline", mounts=[{"type": "bind", "source": str(entry), "target": "/h"}]
+        )
+        await refused_everywhere(client, body, nothing, 403, "sensitive-host-path")
 
 
 def test_nested_allowlist_entries_are_refused_at_start_up(settings: Settings) -> None:
@@ -261,19 +247,11 @@ async def test_volume_options_that_reach_the_host_are_refused(
 
 
 async def test_a_host_path_volume_is_a_host_path_through_the_container_door(
-    api: httpx.AsyncClient, client_for: ClientFactory, nothing: Nothing
+    make: Factory, client_for: ClientFactory, nothing: Nothing
 ) -> None:
     # A privileged admin may make a bind volume of /etc; a baseline key may not mount it.
     name = unique_name("etcvol")
-    made = await api.post(
-        "/v1/volumes",
-        json={
-            "name": name,
-            "driver_opts": {"type": "none", "o": "bind", "device": "/etc"},
-            "labels": run_labels(),
-        },
-    )
-    assert made.status_code == 201, made.text
+    await make.volume(name, driver_opts={"type": "none", "o": "bind", "device": "/etc"})
     client = await client_for("operator", "baseline")
     for fields in (
         {"mounts": [{"type": "volume", "source": name, "target": "/h"}]},
@@ -308,13 +286,12 @@ async def test_what_the_engine_cannot_parse_is_422_not_502(
 
 
 async def test_an_inline_seccomp_profile_really_replaces_the_default(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, docker: aiodocker.Docker
 ) -> None:
     """Why it is refused: the engine takes the JSON as the whole profile (privileged key)."""
     allow_all = 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'
-    made = await api.post(CREATE, json=spec(command=["true"], security_opt=[allow_all]))
-    assert made.status_code == 201, made.text
-    host = (await docker.containers.get(made.json()["id"]))["HostConfig"]
+    made = await make.container(command=["true"], security_opt=[allow_all])
+    host = (await docker.containers.get(made["id"]))["HostConfig"]
     assert host["SecurityOpt"] == [allow_all]
 
 
@@ -342,14 +319,13 @@ async def test_the_engine_reads_these_spellings_as_root(api: httpx.AsyncClient, 
     [(None, False), ("+0", False), ("root", False), ("-0", False), ("1000", True)],
 )
 async def test_restricted_exec_is_never_root(
-    api: httpx.AsyncClient, client_for: ClientFactory, user: str | None, allowed: bool
+    make: Factory, client_for: ClientFactory, user: str | None, allowed: bool
 ) -> None:
     # The admin's container runs as the image default, root.
-    made = await api.post(CREATE + "?start=true", json=spec(command=["sleep", "60"]))
-    assert made.status_code == 201, made.text
+    made = await make.running(network="none")
     client = await client_for("operator", "restricted")
     body: dict[str, Any] = {"command": ["id", "-u"], **({"user": user} if user else {})}
-    response = await client.post(f"{CREATE}/{made.json()['id']}/exec", json=body)
+    response = await client.post(f"{CREATE}/{made['id']}/exec", json=body)
     if allowed:
         assert response.status_code == 200, response.text
         assert response.json()["stdout"] == "1000\n"
@@ -381,22 +357,18 @@ async def test_ulimits_policy(
 
 
 async def test_scope_own_through_references(
-    client_for: ClientFactory, docker: aiodocker.Docker, nothing: Nothing
+    client_for: ClientFactory, make: Factory, docker: aiodocker.Docker, nothing: Nothing
 ) -> None:
     theirs = await client_for("admin", "baseline", scope="own")
     mine = await client_for("admin", "baseline", scope="own")
     # Their container makes a named volume implicitly: it must carry their owner label.
     volume, network, name = unique_name("v"), unique_name("n"), unique_name("c")
-    made = await theirs.post(
-        CREATE + "?start=true",
-        json=spec(name=name, command=["sleep", "60"], mounts=[{"source": volume, "target": "/v"}]),
-    )
-    assert made.status_code == 201, made.text
-    their_id = made.json()["id"]
+    made = await make.running(client=theirs, name=name, mounts=[{"source": volume, "target": "/v"}])
+    their_id = made["id"]
+    make.track("volume", volume)
     labels = (await docker._query_json(f"volumes/{volume}"))["Labels"]
     assert labels["dockyard.owner"] == theirs.key_id
-    net = await theirs.post("/v1/networks", json={"name": network, "labels": run_labels()})
-    assert net.status_code == 201, net.text
+    await make.network(network, client=theirs)
 
     cases: list[tuple[dict[str, Any], str]] = [
         ({"mounts": [{"type": "volume", "source": volume, "target": "/v"}]}, "foreign-volume"),
@@ -445,16 +417,12 @@ async def read_some(client: httpx.AsyncClient, url: str) -> tuple[int, str]:
 
 
 async def test_no_viewer_route_shows_an_environment_value(
-    server: LiveServer, api: httpx.AsyncClient, client_for: ClientFactory
+    server: LiveServer, make: Factory, client_for: ClientFactory
 ) -> None:
     from app.security.middleware import route_table
 
-    made = await api.post(
-        CREATE + "?start=true",
-        json=spec(command=["sleep", "60"], environment={"TOKEN": SECRET}),
-    )
-    assert made.status_code == 201, made.text
-    ref = made.json()["id"]
+    made = await make.running(environment={"TOKEN": SECRET})
+    ref = made["id"]
     viewer = await client_for("viewer")
     app: Any = server.server.config.app
     templates = sorted(
@@ -481,12 +449,10 @@ async def test_no_viewer_route_shows_an_environment_value(
 
 @pytest.mark.parametrize("ps_args", ["auxeww", "aux e", "-eo pid,environ", "axe", "e"])
 async def test_top_prints_no_environment_below_admin(
-    api: httpx.AsyncClient, client_for: ClientFactory, ps_args: str
+    make: Factory, client_for: ClientFactory, ps_args: str
 ) -> None:
-    made = await api.post(
-        CREATE + "?start=true", json=spec(command=["sleep", "60"], environment={"T": SECRET})
-    )
-    ref = made.json()["id"]
+    made = await make.running(network="none", environment={"T": SECRET})
+    ref = made["id"]
     for role in ("viewer", "operator"):
         client = await client_for(role)
         response = await client.get(f"{CREATE}/{ref}/top", params={"ps_args": ps_args})
@@ -505,11 +471,10 @@ def key_streams(app: Any) -> StreamLimiter:
 
 
 async def test_150_waits_from_one_key_do_not_starve_another_keys_inspect(
-    server: LiveServer, api: httpx.AsyncClient, client_for: ClientFactory, keys: Any
+    server: LiveServer, api: httpx.AsyncClient, client_for: ClientFactory, make: Factory
 ) -> None:
-    made = await api.post(CREATE + "?start=true", json=spec(command=["sleep", "600"]))
-    ref = made.json()["id"]
-    hog_key, hog_token = keys.create(role="operator")
+    ref = await make.quiet()
+    hog_key, hog_token = make.key("operator")
     other = await client_for("viewer")
     limiter = key_streams(server.server.config.app)
     async with httpx.AsyncClient(
@@ -535,52 +500,42 @@ async def test_150_waits_from_one_key_do_not_starve_another_keys_inspect(
 
 
 async def test_long_calls_are_limited_per_key(
-    settings: Settings, keys: Any, docker: aiodocker.Docker, api: httpx.AsyncClient
+    server_with: ServerWith, client_for: ClientFactory, make: Factory, api: httpx.AsyncClient
 ) -> None:
-    tuned = settings.model_copy(update={"max_streams_per_key": 3})
-    made = await api.post(CREATE + "?start=true", json=spec(command=["sleep", "600"]))
-    ref = made.json()["id"]
-    hog_key, hog_token = keys.create(role="operator")
-    _, other_token = keys.create(role="operator")
-    app = create_app(tuned)
-    with LiveServer(app) as live:
-        async with (
-            httpx.AsyncClient(
-                base_url=live.url, timeout=60, headers={"Authorization": f"Bearer {hog_token}"}
-            ) as hog,
-            httpx.AsyncClient(
-                base_url=live.url, timeout=60, headers={"Authorization": f"Bearer {other_token}"}
-            ) as other,
-        ):
-            waits = [asyncio.create_task(hog.post(f"{CREATE}/{ref}/wait")) for _ in range(3)]
-            try:
-                limiter = key_streams(app)
+    ref = await make.quiet()
+    async with server_with(max_streams_per_key=3) as tuned:
+        live = live_of(tuned)
+        hog = await client_for("operator", url=live.url)
+        other = await client_for("operator", url=live.url)
+        waits = [asyncio.create_task(hog.post(f"{CREATE}/{ref}/wait")) for _ in range(3)]
+        try:
+            limiter = key_streams(live.app)
 
-                async def all_three_held() -> bool:
-                    return bool(limiter.open_streams(hog_key.id) == 3)
+            async def all_three_held() -> bool:
+                return bool(limiter.open_streams(hog.key_id) == 3)
 
-                await wait_for(all_three_held, within=10)
-                fourth = await hog.post(f"{CREATE}/{ref}/wait", params={"timeout": 0.5})
-                assert fourth.status_code == 429, fourth.text
-                refused_run = await hog.post(CREATE + "/run", json=spec(command=["true"]))
-                assert refused_run.status_code == 429, refused_run.text
-                tar = io.BytesIO()
-                with tarfile.open(fileobj=tar, mode="w"):
-                    pass
-                upload = await hog.put(
-                    f"{CREATE}/{ref}/archive",
-                    params={"path": "/"},
-                    content=tar.getvalue(),
-                    headers={"Content-Type": "application/x-tar"},
-                )
-                assert upload.status_code == 429, upload.text
-                # Another key is not limited by the hog's count.
-                assert (
-                    await other.post(f"{CREATE}/{ref}/wait", params={"timeout": 0.2})
-                ).status_code == 504
-            finally:
-                await api.post(f"{CREATE}/{ref}/kill")
-                await asyncio.gather(*waits, return_exceptions=True)
+            await wait_for(all_three_held, within=10)
+            fourth = await hog.post(f"{CREATE}/{ref}/wait", params={"timeout": 0.5})
+            assert fourth.status_code == 429, fourth.text
+            refused_run = await hog.post(CREATE + "/run", json=spec(command=["true"]))
+            assert refused_run.status_code == 429, refused_run.text
+            tar = io.BytesIO()
+            with tarfile.open(fileobj=tar, mode="w"):
+                pass
+            upload = await hog.put(
+                f"{CREATE}/{ref}/archive",
+                params={"path": "/"},
+                content=tar.getvalue(),
+                headers={"Content-Type": "application/x-tar"},
+            )
+            assert upload.status_code == 429, upload.text
+            # Another key is not limited by the hog's count.
+            assert (
+                await other.post(f"{CREATE}/{ref}/wait", params={"timeout": 0.2})
+            ).status_code == 504
+        finally:
+            await api.post(f"{CREATE}/{ref}/kill")
+            await asyncio.gather(*waits, return_exceptions=True)
 
 
 # ---------------------------------------------------------------------------- root path
@@ -588,7 +543,7 @@ async def test_long_calls_are_limited_per_key(
 
 @pytest.fixture
 def rooted_server(settings: Settings) -> Iterator[LiveServer]:
-    live = LiveServer(create_app(settings))
+    live = second_server(settings)
     live.server.config.root_path = "/dy"
     with live:
         yield live
@@ -657,19 +612,16 @@ async def test_builds_on_the_host_network_need_the_privileged_profile(
     ],
 )
 async def test_an_operator_may_not_exec_into_a_container_beyond_its_profile(
-    api: httpx.AsyncClient,
+    make: Factory,
     client_for: ClientFactory,
     host_fields: dict[str, Any],
     profile: str,
     allowed: bool,
 ) -> None:
     # A privileged container cannot start on this (nested) engine; the refusal comes first.
-    start = "false" if host_fields.get("privileged") else "true"
-    made = await api.post(
-        CREATE, params={"start": start}, json=spec(command=["sleep", "60"], **host_fields)
-    )
-    assert made.status_code == 201, made.text
-    ref = made.json()["id"]
+    start = not host_fields.get("privileged")
+    made = await make.container(start=start, command=["sleep", "600"], **host_fields)
+    ref = made["id"]
     operator = await client_for("operator", profile)
     user = {"user": "1000"} if profile == "restricted" else {}
     response = await operator.post(f"{CREATE}/{ref}/exec", json={"command": ["true"], **user})

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 
+from tests.factories import Factory
 from tests.sse import Event, events
 from tests.support import RUN_ID, RUN_LABEL, spec
 
 SSE = {"Accept": "text/event-stream"}
 
 
-async def test_stats_one_shot_and_stream(api: httpx.AsyncClient) -> None:
+async def test_stats_one_shot_and_stream(make: Factory, api: httpx.AsyncClient) -> None:
     body = spec(
         network="none", command=["sh", "-c", "while :; do :; done"], resources={"memory": "64m"}
     )
-    created = await api.post("/v1/containers", params={"start": "true"}, json=body)
-    container = created.json()["id"]
+    container = (await make.container(start=True, **body))["id"]
     once = await api.get(f"/v1/containers/{container}/stats")
     assert once.status_code == 200
     sample = once.json()
@@ -59,8 +60,10 @@ async def read_events(
 async def test_events_are_filtered_normalised_and_resumable(api: httpx.AsyncClient) -> None:
     marker = f"events-{RUN_ID}"
     params = {"type": "container", "label": f"{RUN_LABEL}={RUN_ID}", "container": marker}
-    reader = asyncio.create_task(read_events(api, params, SSE, 2))
-    await asyncio.sleep(0.5)  # let the subscription start
+    # ``since`` a moment before the create: the stream replays what the engine recorded from
+    # then on, so it does not matter when its live subscription begins.
+    since = f"{time.time() - 1:.9f}"
+    reader = asyncio.create_task(read_events(api, {**params, "since": since}, SSE, 2))
     created = await api.post(
         "/v1/containers", json=spec(name=marker, network="none", command=["true"])
     )

@@ -6,21 +6,18 @@ from typing import Any
 
 import httpx
 
-from tests.support import spec
+from tests.factories import Factory
 
 ClientFactory = Any
 
 
 async def test_a_foreign_container_is_404_on_every_stream_route(
+    make: Factory,
     client_for: ClientFactory,
 ) -> None:
     owner = await client_for("operator", scope="own")
     stranger = await client_for("operator", scope="own")
-    made = await owner.post(
-        "/v1/containers?start=true", json=spec(command=["sh", "-c", "echo hi; sleep 600"])
-    )
-    assert made.status_code == 201, made.text
-    container = made.json()
+    container = await make.running(client=owner, command=["sh", "-c", "echo hi; sleep 600"])
     refs = (container["id"], container["id"][:12], container["name"])
 
     ran = await owner.post(f"/v1/containers/{container['id']}/exec", json={"command": ["true"]})
@@ -42,16 +39,14 @@ async def test_a_foreign_container_is_404_on_every_stream_route(
 
 
 async def test_privileged_exec_is_refused_for_baseline_keys(
-    client_for: ClientFactory, api: httpx.AsyncClient
+    make: Factory, client_for: ClientFactory, api: httpx.AsyncClient
 ) -> None:
-    made = await api.post("/v1/containers?start=true", json=spec(command=["sleep", "600"]))
+    made = await make.running()
     operator = await client_for("operator", profile="baseline")
     refused = await operator.post(
-        f"/v1/containers/{made.json()['id']}/exec", json={"command": ["id"], "privileged": True}
+        f"/v1/containers/{made['id']}/exec", json={"command": ["id"], "privileged": True}
     )
     assert refused.status_code == 403, refused.text
     assert refused.json()["type"] == "https://dockyard.dev/problems/policy-denied"
-    allowed = await operator.post(
-        f"/v1/containers/{made.json()['id']}/exec", json={"command": ["id"]}
-    )
+    allowed = await operator.post(f"/v1/containers/{made['id']}/exec", json={"command": ["id"]})
     assert allowed.status_code == 200

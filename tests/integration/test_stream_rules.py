@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI
 
 from app.lifespan import app_state
-from app.main import create_app
 from app.settings import Settings
+from tests.factories import Factory
 from tests.processes import child_server
 from tests.sse import events
-from tests.support import LiveServer, spec, wait_for
+from tests.support import second_server, wait_for
 
 SSE = {"Accept": "text/event-stream"}
 
@@ -24,8 +24,7 @@ SSE = {"Accept": "text/event-stream"}
 @pytest.fixture
 async def small(settings: Settings) -> AsyncIterator[str]:
     """A server (same keys) allowing two streams, with a fast heartbeat."""
-    limited = settings.model_copy(update={"max_streams": 2, "sse_heartbeat_seconds": 0.2})
-    with LiveServer(create_app(limited)) as live:
+    with second_server(settings, max_streams=2, sse_heartbeat_seconds=0.2) as live:
         yield live.url
 
 
@@ -97,17 +96,17 @@ async def test_shutdown_ends_every_stream_with_end_shutdown(
 
 
 async def test_a_frozen_client_is_dropped_after_the_send_timeout(
+    make: Factory,
     api: httpx.AsyncClient,
     caplog: pytest.LogCaptureFixture,
     settings: Settings,
     auth: dict[str, str],
 ) -> None:
     """A client that stays connected but stops reading loses its stream (and engine connection)."""
-    body = spec(network="none", command=["sh", "-c", "yes 0123456789abcdef | head -c 64000000"])
-    created = await api.post("/v1/containers", params={"start": "true"}, json=body)
-    container = created.json()["id"]
-    app = create_app(settings.model_copy(update={"stream_send_timeout": 1.0}))
-    with LiveServer(app) as live:
+    writer = ["sh", "-c", "yes 0123456789abcdef | head -c 64000000"]
+    container = (await make.running(network="none", command=writer))["id"]
+    with second_server(settings, stream_send_timeout=1.0) as live:
+        app = live.app
         frozen = socket.socket()
         frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         frozen.connect(("127.0.0.1", live.port))

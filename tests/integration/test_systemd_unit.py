@@ -23,23 +23,27 @@ def readyz_answers(port: int) -> bool:
         return False
 
 
-def test_the_units_command_and_environment_serve_readyz() -> None:
+def test_the_units_command_and_environment_serve_readyz(tmp_path: Path) -> None:
     service = dict(systemd_unit()["Service"])
     program, *arguments = service["ExecStart"].split()
     assert Path(program).name == "python"
     port = free_port()
     # The unit's own settings, on a free port and this test's engine; the venv stands in for
-    # /opt/dockyard.
+    # /opt/dockyard. The state files go to a temp dir: on first start the service mints an
+    # admin key, which must land neither in the checkout nor in pytest's output.
     env = {
         "PATH": os.environ["PATH"],
         **unit_environment(),
         "DOCKYARD_PORT": str(port),
         "DOCKYARD_ENGINE_URL": engine_url(),
+        "DOCKYARD_KEYS_FILE": str(tmp_path / "keys.json"),
+        "DOCKYARD_AUDIT_FILE": str(tmp_path / "audit.jsonl"),
     }
     process = subprocess.Popen(
         [sys.executable, *arguments],
         env=env,
         cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,  # the first key's announcement (a live token) goes nowhere
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -52,7 +56,11 @@ def test_the_units_command_and_environment_serve_readyz() -> None:
     finally:
         process.terminate()
         _, logs = process.communicate(timeout=15)
-    # The unit asks for JSON logs: every line parses.
+    assert (tmp_path / "keys.json").exists()  # the first key went where it was told
+    # The unit asks for JSON logs: every line parses. (No token is in them: the key is announced
+    # on stdout only; asserted, so a failure message here cannot print one either.)
+    leaked = "dyk_" in logs
+    assert not leaked, "a key token is in the service's log"
     lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
     assert any(line["message"].startswith("Uvicorn running") for line in lines)
     # A graceful stop: the lifespan closed the engine client. uvicorn re-raises SIGTERM after its

@@ -12,15 +12,14 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from app.main import create_app
 from app.security.keys import KeyStore
 from app.settings import Settings
 from tests.conftest import ClientFactory
+from tests.factories import Factory
 from tests.sse import events
-from tests.support import LiveServer, create_running
+from tests.support import LiveServer, second_server
 from tests.ws_client import attach, create_session, read_to_end, refusal, stdin
 
-pytestmark = pytest.mark.anyio
 SSE = {"Accept": "text/event-stream"}
 TICKING = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done"]
 PAGE_ORIGIN = "http://127.0.0.1:9"  # never served: CORS only compares the string
@@ -33,8 +32,8 @@ async def mint(client: httpx.AsyncClient) -> str:
 
 
 @pytest.fixture
-async def ticking(api: httpx.AsyncClient) -> str:
-    return str((await create_running(api, network="none", command=TICKING))["id"])
+async def ticking(make: Factory) -> str:
+    return str((await make.running(network="none", command=TICKING))["id"])
 
 
 async def first_line(server: LiveServer, container: str, ticket: str) -> str:
@@ -233,8 +232,8 @@ async def test_the_dashboard_cookie_opens_no_websocket(
 
 @pytest.fixture(scope="module")
 def cors_server(settings: Settings, admin_token: str) -> Iterator[LiveServer]:
-    with LiveServer(create_app(settings.model_copy(update={"cors_origins": [PAGE_ORIGIN]}))) as s:
-        yield s
+    with second_server(settings, cors_origins=[PAGE_ORIGIN]) as live:
+        yield live
 
 
 @pytest.fixture

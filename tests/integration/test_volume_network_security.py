@@ -7,6 +7,7 @@ from typing import Any
 import aiodocker
 import httpx
 
+from tests.factories import Factory
 from tests.support import run_labels, unique_name
 
 ClientFactory = Any
@@ -66,7 +67,7 @@ async def test_clients_may_not_set_reserved_labels_on_volumes_or_networks(
 
 
 async def test_scope_own_keys_cannot_touch_foreign_volumes_or_networks(
-    client_for: ClientFactory, docker: aiodocker.Docker
+    make: Factory, client_for: ClientFactory, docker: aiodocker.Docker
 ) -> None:
     owner = await client_for("admin", scope="own")
     stranger = await client_for("admin", scope="own")
@@ -77,11 +78,7 @@ async def test_scope_own_keys_cannot_touch_foreign_volumes_or_networks(
     made = await owner.post("/v1/networks", json={"name": network, "labels": run_labels()})
     assert made.status_code == 201
     network_id = made.json()["id"]
-    container = await owner.post(
-        "/v1/containers",
-        json={"image": "busybox:local", "command": ["true"], "labels": run_labels()},
-    )
-    container_id = container.json()["id"]
+    container_id = (await make.container(client=owner, command=["true"]))["id"]
 
     for method, path, body in [
         ("GET", f"/v1/volumes/{volume}", None),

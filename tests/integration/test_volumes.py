@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import aiodocker
 import httpx
 
+from tests.factories import Factory
 from tests.support import RUN_ID, RUN_LABEL, run_labels, spec, unique_name
 
 
-def in_volume(name: str, command: str) -> dict[str, object]:
+def in_volume(name: str, command: str) -> dict[str, Any]:
     """A one-off job with volume ``name`` mounted at /data (no network: it needs none)."""
     return spec(
         command=["sh", "-c", command],
@@ -57,12 +59,11 @@ async def test_data_written_by_one_container_is_read_by_the_next(api: httpx.Asyn
 
 
 async def test_removing_a_volume_in_use_is_409(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     name = unique_name("vol")
-    await api.post("/v1/volumes", json={"name": name, "labels": run_labels()})
-    user = await api.post("/v1/containers", json=in_volume(name, "true"))
-    assert user.status_code == 201, user.text
+    await make.volume(name)
+    await make.container(**in_volume(name, "true"))
     refused = await api.delete(f"/v1/volumes/{name}")
     assert refused.status_code == 409, refused.text
     assert "in use" in refused.json()["detail"]
@@ -70,21 +71,20 @@ async def test_removing_a_volume_in_use_is_409(
 
 
 async def test_prune_reports_what_it_reclaimed_and_keeps_volumes_in_use(
-    api: httpx.AsyncClient, docker: aiodocker.Docker
+    make: Factory, api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     case = uuid.uuid4().hex[:8]
     labels = run_labels(**{"dockyard-test.case": case})
     unused, used = unique_name("vol"), unique_name("vol")
     for name in (unused, used):
-        await api.post("/v1/volumes", json={"name": name, "labels": labels})
+        await make.volume(name, labels=labels)
     # 64 KiB of data in the volume that goes, so there is something to reclaim.
     filled = await api.post(
         "/v1/containers/run",
         json=in_volume(unused, "dd if=/dev/zero of=/data/blob bs=1024 count=64 2>/dev/null"),
     )
     assert filled.json()["exit_code"] == 0
-    holder = await api.post("/v1/containers", json=in_volume(used, "true"))
-    assert holder.status_code == 201
+    await make.container(**in_volume(used, "true"))
 
     only_case = [f"{RUN_LABEL}={RUN_ID}", f"dockyard-test.case={case}"]
     pruned = await api.post("/v1/volumes/prune", params={"label": only_case})

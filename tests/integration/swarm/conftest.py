@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import aiodocker
 import httpx
 import pytest
 
-from app.main import create_app
-from app.security.keys import KeyStore
 from app.settings import Settings
-from tests.support import TEST_IMAGE, LiveServer, run_labels
-from tests.swarm_sandbox import SwarmCluster
+from bench.swarm_sandbox import SwarmCluster
+from tests.conftest import ClientFactory
+from tests.support import TEST_IMAGE, LiveServer, run_labels, second_server
+
+__all__ = ["ClientFactory"]
 
 
 @pytest.fixture(scope="session")
@@ -30,58 +30,28 @@ def swarm_cluster() -> Iterator[SwarmCluster]:
 
 
 @pytest.fixture(scope="session")
-def swarm_settings(
-    swarm_cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Settings:
-    state = tmp_path_factory.mktemp("swarm-security")
-    return Settings(
-        engine_url=swarm_cluster.manager.url,
-        keys_file=state / "keys.json",
-        audit_file=state / "audit.jsonl",
-        max_streams_per_key=100,
-        health_poll_interval=1.0,
+def swarm_settings(settings: Settings, swarm_cluster: SwarmCluster) -> Settings:
+    """The session's settings (keys, audit file) on the swarm manager's engine."""
+    return settings.model_copy(
+        update={"engine_url": swarm_cluster.manager.url, "health_poll_interval": 1.0}
     )
 
 
 @pytest.fixture(scope="session")
-def swarm_keys(swarm_settings: Settings) -> KeyStore:
-    return KeyStore(swarm_settings.keys_file)
-
-
-@pytest.fixture(scope="session")
-def swarm_server(swarm_settings: Settings, swarm_keys: KeyStore) -> Iterator[LiveServer]:
-    swarm_keys.create(role="admin", profile="privileged", scope="all", description="swarm")
-    with LiveServer(create_app(swarm_settings)) as live:
+def swarm_server(swarm_settings: Settings) -> Iterator[LiveServer]:
+    with second_server(swarm_settings) as live:
         yield live
 
 
-async def _never_a_bare_500(response: httpx.Response) -> None:
-    assert response.status_code != 500, f"{response.request.url} answered 500"
-
-
-ClientFactory = Callable[..., Any]
-
-
 @pytest.fixture
-async def swarm_client_for(
-    swarm_server: LiveServer, swarm_keys: KeyStore
-) -> AsyncIterator[ClientFactory]:
+def swarm_client_for(swarm_server: LiveServer, client_for: ClientFactory) -> ClientFactory:
     """``await swarm_client_for(role, profile="baseline", scope="all")``: a client of the swarm
-    Dockyard with a freshly minted key (``client.key_id`` names it)."""
-    async with AsyncExitStack() as stack:
+    Dockyard with a freshly minted key (``client.key_id`` names it; revoked afterwards)."""
 
-        async def make(role: str, profile: str = "baseline", scope: str = "all") -> Any:
-            key, token = swarm_keys.create(role=role, profile=profile, scope=scope)  # type: ignore[arg-type]
-            client = httpx.AsyncClient(
-                base_url=swarm_server.url,
-                timeout=120,
-                headers={"Authorization": f"Bearer {token}"},
-                event_hooks={"response": [_never_a_bare_500]},
-            )
-            client.key_id = key.id  # type: ignore[attr-defined]
-            return await stack.enter_async_context(client)
+    async def make(role: str, profile: str = "baseline", scope: str = "all") -> Any:
+        return await client_for(role, profile, scope, url=swarm_server.url, seconds=120)
 
-        yield make
+    return make
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from app.main import create_app
-from app.security.keys import KeyStore
 from app.settings import Settings
+from bench.swarm_sandbox import SwarmCluster
+from tests.conftest import client_of
 from tests.integration.swarm.conftest import converged, service_spec
-from tests.support import LiveServer
-from tests.swarm_sandbox import SwarmCluster
+from tests.support import LiveServer, second_server
 
 
 @pytest.fixture(scope="module")
@@ -30,26 +29,15 @@ def cluster() -> Iterator[SwarmCluster]:
 
 
 @pytest.fixture(scope="module")
-def two_node_server(
-    cluster: SwarmCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, str]]:
-    state = tmp_path_factory.mktemp("two-nodes")
-    settings = Settings(
-        engine_url=cluster.manager.url,
-        keys_file=state / "keys.json",
-        audit_file=state / "audit.jsonl",
-    )
-    _, token = KeyStore(settings.keys_file).create(role="admin", profile="privileged")
-    with LiveServer(create_app(settings)) as live:
-        yield live, token
+def two_node_server(settings: Settings, cluster: SwarmCluster) -> Iterator[LiveServer]:
+    """A Dockyard on the cluster's manager (the session's keys work on it)."""
+    with second_server(settings, engine_url=cluster.manager.url) as live:
+        yield live
 
 
 @pytest.fixture
-async def api2(two_node_server: tuple[LiveServer, str]) -> AsyncIterator[httpx.AsyncClient]:
-    live, token = two_node_server
-    async with httpx.AsyncClient(
-        base_url=live.url, timeout=120, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
+async def api2(two_node_server: LiveServer, admin_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(two_node_server.url, admin_token, timeout=120) as client:
         yield client
 
 

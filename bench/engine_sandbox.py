@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support import TEST_IMAGE
+from bench.common import TEST_IMAGE, die_with_us
 
 _START_SECONDS = 60.0
 _STOP_SECONDS = 60.0
@@ -62,6 +62,7 @@ class SandboxEngine:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our own process group: a signal for it reaches nobody else
+            preexec_fn=die_with_us(),  # and it stops when pytest is killed
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + _START_SECONDS

@@ -14,8 +14,8 @@ import time
 import uuid
 from typing import Any
 
-from tests.engine_sandbox import SandboxEngine
-from tests.support import engine_url
+from bench.common import ENGINE_URL
+from bench.engine_sandbox import SandboxEngine
 
 _CLEAN_SECONDS = 60.0
 
@@ -46,7 +46,7 @@ class SwarmNode:
         self.engine.start()
         # A fresh network namespace has its loopback down; swarm needs an address to advertise.
         self.in_netns("ip", "link", "set", "lo", "up")
-        self.engine.load_test_image(engine_url())
+        self.engine.load_test_image(ENGINE_URL)
 
     def in_netns(self, *args: str) -> None:
         _run("nsenter", "-t", str(self.pid), "-n", *args)
