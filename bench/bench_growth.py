@@ -31,21 +31,14 @@ from app.health.cache import HealthCache
 from app.health.monitor import HealthMonitor
 from app.settings import Settings
 from bench.bench_cpu import cpu_seconds, served
-from bench.common import ENGINE_URL, bench_key, percentile
+from bench.common import ENGINE_URL, bench_key, percentile, timed
 
 JSON = dict[str, Any]
 CREATE_CONCURRENCY = 8
 
 
 async def median_ms(call: Callable[[], Awaitable[object]], repeat: int) -> float:
-    for _ in range(3):
-        await call()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return percentile(samples, 0.5)
+    return percentile(await timed(call, repeat, warmup=3), 0.5)
 
 
 async def grow_to(docker: aiodocker.Docker, labels: dict[str, str], have: int, want: int) -> None:

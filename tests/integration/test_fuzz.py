@@ -21,7 +21,7 @@ import pytest
 from app.security.keys import KeyStore
 from app.settings import Settings
 from bench.engine_sandbox import SandboxEngine
-from tests.support import TEST_IMAGE, LiveServer, engine_url, second_server
+from tests.support import TEST_IMAGE, LiveServer, second_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "fuzz" / "schemathesis.toml"
@@ -35,17 +35,6 @@ SEED = 12
 MAX_EXAMPLES = 25
 # Endless SSE streams (no JSON form): a fuzz case cannot end them; their own tests cover them.
 ENDLESS = ("stream_events", "health_events")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxEngine]:
-    engine = SandboxEngine()
-    try:
-        engine.start()
-        engine.load_test_image(engine_url())
-        yield engine
-    finally:
-        engine.close()
 
 
 @pytest.fixture(scope="module")

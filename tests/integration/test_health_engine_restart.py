@@ -17,20 +17,9 @@ import pytest
 from app.settings import Settings
 from bench.engine_sandbox import SandboxEngine
 from tests.health_support import engine_health
-from tests.support import LiveServer, engine_url, second_server, spec, wait_for
+from tests.support import LiveServer, second_server, spec, wait_for
 
 BIND_CHECK = "if test -f /probe/ok; then echo ok; else echo missing; exit 1; fi"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxEngine]:
-    engine = SandboxEngine()
-    try:
-        engine.start()
-        engine.load_test_image(engine_url())
-        yield engine
-    finally:
-        engine.close()
 
 
 @pytest.fixture(scope="module")
