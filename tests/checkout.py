@@ -4,7 +4,9 @@ Tests write into temporary directories only. A write into the checkout (a defaul
 ``.dockyard/keys.json`` holding a live admin key, a stray file, an edited source) is caught by
 comparing the tree before and after the session: what ``git status`` reports, ignored files
 included, and the content of every file it lists. Tool caches and the venv are left out; the
-``.dockyard/`` state directory is not (the scripts write there, never a test).
+``.dockyard/`` state directory is not (the scripts write there, never a test), except the logs of
+the daemons the scripts started before the session: a dockerd that ``scripts/test`` brought up keeps
+writing ``.dockyard/dockerd.log`` while the suite drives it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Written by the tools that run the suite, not by tests.
 _TOOLS = (".venv/", ".mypy_cache/", ".ruff_cache/", ".pytest_cache/", "dockyard.egg-info/")
+# Logs of the daemons scripts/lib.sh starts (it names them <daemon>.log in .dockyard/).
+_DAEMON_LOGS = (".dockyard/dockerd.log",)
 
 
 def _is_tool_output(path: str) -> bool:
-    return path.startswith(_TOOLS) or "__pycache__" in path.split("/")
+    return path.startswith(_TOOLS) or path in _DAEMON_LOGS or "__pycache__" in path.split("/")
 
 
 def snapshot() -> dict[str, str]:
