@@ -146,7 +146,15 @@ class EngineClient:
         self._docker = aiodocker.Docker(
             url=base, connector=connector, session=self._session, timeout=timeout
         )
-        http = Transport(self._docker)
+        # The same pool spoken in HTTP/1.0, for log streams (Transport.open's ``unchunked``):
+        # aiohttp fixes the HTTP version per session.
+        self._unchunked = aiohttp.ClientSession(
+            connector=connector,
+            connector_owner=False,
+            timeout=timeout,
+            version=aiohttp.HttpVersion10,
+        )
+        http = Transport(self._docker, self._unchunked)
         self.containers = Containers(http)
         self.execs = Execs(http)
         self.images = Images(http)
@@ -159,6 +167,7 @@ class EngineClient:
     async def close(self) -> None:
         await self._docker.close()
         await self._session.close()
+        await self._unchunked.close()
         await self._connector.close()
 
     @property

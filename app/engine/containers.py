@@ -121,7 +121,7 @@ class Containers:
 
     async def open_logs(self, ref: str, params: Mapping[str, Any]) -> EngineStream:
         """The raw log stream (multiplexed unless TTY); the caller owns it."""
-        return await self._http.open("GET", _ref(ref, "logs"), params=params)
+        return await self._http.open("GET", _ref(ref, "logs"), params=params, unchunked=True)
 
     async def stats_once(self, ref: str) -> JSON:
         """One sample with the previous one filled in (the engine takes about a second)."""

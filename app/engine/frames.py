@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,35 @@ class Stream(IntEnum):
     STDERR = 2
 
 
-_STDOUT, _STDERR = Stream.STDOUT, Stream.STDERR
+# A frame's stream byte as a Stream: 2 is stderr, anything else is read as stdout.
+_STREAM_OF = tuple(Stream.STDERR if kind == Stream.STDERR else Stream.STDOUT for kind in range(256))
+
+
+@dataclass(frozen=True, slots=True)
+class Frames:
+    """The complete frames of one read: the payloads, and each one's stream as one byte.
+
+    Two flat sequences instead of a (stream, payload) tuple per frame: a large read holds
+    thousands of frames, and as many live tuples cost more (allocation, and the garbage
+    collector passing over them) than the parsing itself. Iterating gives (Stream, payload).
+    """
+
+    kinds: bytes  # one byte per payload: 2 for stderr, 1 (or anything else) for stdout
+    payloads: list[bytes]
+
+    @classmethod
+    def stdout(cls, payloads: list[bytes]) -> Frames:
+        return cls(bytes([Stream.STDOUT]) * len(payloads), payloads)
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
+        return zip(map(_STREAM_OF.__getitem__, self.kinds), self.payloads, strict=True)
 
 
 class FrameParser:
-    """Turns arbitrary chunks of a multiplexed stream into (stream, payload) pairs.
+    """Turns arbitrary chunks of a multiplexed stream into (stream, payload) frames.
 
     The hot path of log streaming: each payload is one slice of the chunk it arrived in. Bytes
     of an unfinished frame wait as a list of pieces, joined once the frame can be complete, so
@@ -36,16 +61,21 @@ class FrameParser:
         self._wanted = _HEADER.size  # bytes needed before the next frame can be complete
 
     def feed(self, chunk: bytes) -> list[tuple[Stream, bytes]]:
+        return list(self.split(chunk))
+
+    def split(self, chunk: bytes) -> Frames:
+        """The frames ``chunk`` completes (empty payloads dropped); the rest waits."""
         if self._pieces:
             self._pieces.append(chunk)
             self._held += len(chunk)
             if self._held < self._wanted:
-                return []
+                return Frames(b"", [])
             data = b"".join(self._pieces)
         else:
             data = bytes(chunk)
-        frames: list[tuple[Stream, bytes]] = []
-        add = frames.append
+        payloads: list[bytes] = []
+        kinds = bytearray()
+        add, mark = payloads.append, kinds.append
         unpack = _HEADER.unpack_from
         size = len(data)
         offset = 0
@@ -58,13 +88,14 @@ class FrameParser:
                 wanted = end - offset
                 break
             if length:
-                add((_STDERR if kind == _STDERR else _STDOUT, data[start:end]))
+                add(data[start:end])
+                mark(kind)
             offset = end
         rest = data[offset:] if offset < size else b""
         self._pieces = [rest] if rest else []
         self._held = len(rest)
         self._wanted = wanted
-        return frames
+        return Frames(bytes(kinds), payloads)
 
 
 async def read_frames(stream: EngineStream, *, tty: bool) -> AsyncGenerator[tuple[Stream, bytes]]:
@@ -75,5 +106,5 @@ async def read_frames(stream: EngineStream, *, tty: bool) -> AsyncGenerator[tupl
         return
     parser = FrameParser()
     async for chunk in stream.chunks():
-        for frame in parser.feed(chunk):
+        for frame in parser.split(chunk):
             yield frame

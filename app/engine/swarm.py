@@ -88,7 +88,9 @@ class Swarm:
 
     async def open_service_logs(self, ref: str, params: Mapping[str, Any]) -> EngineStream:
         """The raw service log (multiplexed unless TTY); the caller owns the stream."""
-        return await self._http.open("GET", path("services", ref, "logs"), params=params)
+        return await self._http.open(
+            "GET", path("services", ref, "logs"), params=params, unchunked=True
+        )
 
     # ------------------------------------------------------------------ tasks, nodes
 

@@ -9,6 +9,7 @@ hooks cost more than the rest of a fast call.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypedDict, Unpack
@@ -44,6 +45,8 @@ ENGINE_FAILURES: tuple[type[BaseException], ...] = (
 _decoded: Callable[[aiohttp.ClientResponse], Awaitable[Any]] = parse_result
 
 READ_SIZE = 256 * 1024  # large reads: frame-by-frame reading halves the throughput
+# How long a flooding stream's next read waits for more to pile up (see EngineStream.bursts).
+LINGER = 0.002
 
 
 def is_status(exc: BaseException, *statuses: int) -> bool:
@@ -95,6 +98,34 @@ class EngineStream(ClosedOnExit):
         """The body as it arrives, at most ``size`` bytes a chunk."""
         return self._response.content.iter_chunked(size)
 
+    async def bursts(self, size: int = READ_SIZE, linger: float = LINGER) -> AsyncIterator[bytes]:
+        """The body in reads of what has piled up: a flood in large pieces, a trickle at once.
+
+        The engine writes each log message on its own, and a reader faster than the engine
+        wakes for every few of them: per byte, the reads, parsing and writes to the client
+        then cost more than the data. So once a read is answered within ``linger`` (the
+        engine is flooding), the next one first lingers ``linger`` seconds and takes up to
+        ``size`` bytes at once. A quiet stream waits longer than that for each message and
+        gets it the moment it arrives. What lingers is aiohttp's bounded read buffer.
+        """
+        content = self._response.content
+        content.set_read_chunk_size(size)
+        loop = asyncio.get_running_loop()
+        flooding = False
+        while True:
+            if flooding:
+                await asyncio.sleep(linger)
+                chunk = content.read_nowait(size)
+                if chunk:
+                    yield chunk
+                    continue
+            asked = loop.time()
+            chunk = await content.read(size)
+            if not chunk:
+                return
+            flooding = loop.time() - asked < linger
+            yield chunk
+
     def close(self) -> None:
         # close(), not release(): a half-read body must not go back to the pool.
         self._response.close()
@@ -103,8 +134,9 @@ class EngineStream(ClosedOnExit):
 class Transport:
     """Requests to one engine over one aiodocker client (and its pool)."""
 
-    def __init__(self, docker: aiodocker.Docker) -> None:
+    def __init__(self, docker: aiodocker.Docker, unchunked: aiohttp.ClientSession) -> None:
         self._docker = docker
+        self._unchunked = unchunked  # HTTP/1.0, same pool: see ``open(unchunked=True)``
 
     @property
     def api_version(self) -> str:
@@ -145,16 +177,18 @@ class Transport:
         chunked: bool | None = None,
         versioned: bool = True,
         read_until_eof: bool = True,
+        unchunked: bool = False,
     ) -> aiohttp.ClientResponse:
         """Send one request, timed; an error status raises ``EngineError`` (as aiodocker does)."""
         docker = self._docker
+        session = self._unchunked if unchunked else docker.session
         base = docker.docker_host
         target = URL(f"{base}/{await self._version()}/{url}" if versioned else f"{base}/{url}")
         sent: CIMultiDict[str] = CIMultiDict(headers or {})
         sent.setdefault("Content-Type", "application/json")
         call = EngineCall(method, target.path)
         try:
-            response = await docker.session.request(
+            response = await session.request(
                 method,
                 target,
                 params=httpize(dict(params)) if params else None,
@@ -219,10 +253,21 @@ class Transport:
             stream._response.release()
 
     async def open(
-        self, method: str, url: str, *, chunked: bool | None = None, **request: Unpack[Request]
+        self,
+        method: str,
+        url: str,
+        *,
+        chunked: bool | None = None,
+        unchunked: bool = False,
+        **request: Unpack[Request],
     ) -> EngineStream:
         """Open a response the caller owns (``timeouts`` None: no total limit, as streams need).
 
+        ``unchunked``: ask in HTTP/1.0, so the body comes as it is, ended by the engine closing
+        the connection. Over HTTP/1.1 the engine sends every flush, that is every log message,
+        as its own HTTP chunk, and aiohttp spends several Python calls on each; over HTTP/1.0
+        it hands over whatever one socket read brought. An owned stream's connection is closed
+        at the end anyway, so nothing is lost to the pool. Only for bodiless requests.
         An error status raises here, before the caller has anything to close.
         """
         params, body, timeouts = request.get("params"), request.get("body"), request.get("timeouts")
@@ -234,6 +279,7 @@ class Transport:
             headers=request.get("headers"),
             timeouts=timeouts if timeouts is not None else self.unbounded(),
             chunked=chunked,
+            unchunked=unchunked,
         )
         return EngineStream(response)
 

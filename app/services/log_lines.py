@@ -91,6 +91,11 @@ class ResumePoint:
         return ns_to_param(max(ts_to_ns(self.ts) - RESUME_MARGIN_NS, 0))
 
 
+# LineIds remembers this many timestamps; reaching it, it forgets the oldest _FORGET of them.
+_REMEMBER = 512
+_FORGET = 256
+
+
 @dataclass
 class LineIds:
     """Gives each message its id: the timestamp, plus ``#n`` for the n-th repeat of it."""
@@ -100,15 +105,36 @@ class LineIds:
     def assign(self, ts: bytes) -> bytes:
         count = self._seen.get(ts)
         if count is None:
-            if len(self._seen) >= 512:
+            if len(self._seen) >= _REMEMBER:
                 # Repeats are microseconds apart: old timestamps will not come back.
-                for old in list(self._seen)[:256]:
+                for old in list(self._seen)[:_FORGET]:
                     del self._seen[old]
             self._seen[ts] = 0
             return ts
         count += 1
         self._seen[ts] = count
         return ts + b"#%d" % count
+
+    def assign_new(self, stamps: list[bytes]) -> bool:
+        """True when no timestamp in ``stamps`` repeats (one seen before, or twice in it): then
+        each one's id is itself, and they are remembered as ``assign`` would, one by one.
+        False otherwise, and nothing changes. Whole-list operations instead of a call a line.
+        """
+        seen = self._seen
+        if len(set(stamps)) != len(stamps) or not seen.keys().isdisjoint(stamps):
+            return False
+        total = len(seen) + len(stamps)
+        if total <= _REMEMBER:
+            seen.update(dict.fromkeys(stamps, 0))
+            return True
+        # ``assign`` forgets the oldest _FORGET each time it reaches _REMEMBER: what it keeps
+        # in the end is the newest ``kept`` of the old timestamps and these, in order.
+        kept = _REMEMBER - _FORGET + 1 + (total - _REMEMBER - 1) % _FORGET
+        older = kept - len(stamps)
+        fresh = dict(list(seen.items())[len(seen) - older :]) if older > 0 else {}
+        fresh.update(dict.fromkeys(stamps[max(-older, 0) :], 0))
+        self._seen = fresh
+        return True
 
 
 @dataclass

@@ -7,10 +7,11 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from app.engine import EngineClient, EngineStream, is_status
-from app.engine.frames import FrameParser, Stream
+from app.engine.frames import FrameParser, Frames, Stream
 from app.services.log_lines import (
     TS_WIDTH,
     LineIds,
@@ -23,7 +24,15 @@ from app.streams import sse
 
 _NAMES = {Stream.STDOUT: b"stdout", Stream.STDERR: b"stderr"}
 _HEADS = {stream: sse.output_head(name) for stream, name in _NAMES.items()}
-Batch = list[tuple[Stream, bytes]]
+# A plain message's parts (``TS text\n``), taken from a whole batch at once.
+_STAMP = itemgetter(slice(0, TS_WIDTH))
+_STAMP_END = itemgetter(slice(TS_WIDTH - 1, TS_WIDTH + 1))  # b"Z "
+_TEXT = itemgetter(slice(TS_WIDTH + 1, None))
+_LAST = itemgetter(slice(-1, None))
+# The event's head by the frame's stream byte (2 is stderr, anything else stdout).
+_HEAD_OF = tuple(
+    _HEADS[Stream.STDERR if kind == Stream.STDERR else Stream.STDOUT] for kind in range(256)
+)
 
 
 @dataclass(frozen=True)
@@ -77,24 +86,24 @@ async def resolve(engine: EngineClient, ref: str) -> LogTarget:
 
 async def batches(
     engine: EngineClient, target: LogTarget, params: dict[str, Any]
-) -> AsyncGenerator[Batch]:
+) -> AsyncGenerator[Frames]:
     """(stream, timestamped message) batches, one per large read; owns the engine stream."""
     async with await engine.containers.open_logs(target.id, params) as response:
         async for batch in read_batches(response, tty=target.tty):
             yield batch
 
 
-async def read_batches(response: EngineStream, *, tty: bool) -> AsyncGenerator[Batch]:
+async def read_batches(response: EngineStream, *, tty: bool) -> AsyncGenerator[Frames]:
     """The batches of an open log stream (a container's or a service's); a TTY one is stdout."""
     if tty:
         lines = TtyLines()
-        async for chunk in response.chunks():
-            yield [(Stream.STDOUT, line) for line in lines.feed(chunk)]
-        yield [(Stream.STDOUT, line) for line in lines.flush()]
+        async for chunk in response.bursts():
+            yield Frames.stdout(lines.feed(chunk))
+        yield Frames.stdout(lines.flush())
         return
     parser = FrameParser()
-    async for chunk in response.chunks():
-        frames = parser.feed(chunk)
+    async for chunk in response.bursts():
+        frames = parser.split(chunk)
         if frames:
             yield frames
 
@@ -129,14 +138,55 @@ async def end_of(engine: EngineClient, container_id: str) -> bytes:
     return sse.end_event("exited", int(state.get("ExitCode", -1)))
 
 
-def encode_batch(batch: Batch, ids: LineIds, skipper: Skipper) -> bytes:
-    """SSE bytes for a batch (the hot path: bytes only, one UTF-8 check per batch).
+def encode_batch(batch: Frames, ids: LineIds, skipper: Skipper) -> bytes:
+    """SSE bytes for a batch: for each kept message, what ``sse.output_event`` makes of it.
 
-    Each event is what ``sse.output_event(name, text, id)`` makes. The per-line work is kept to
-    slicing and one dict lookup: a batch whose every message is one plain line (one trailing
-    newline, no other line break) is checked once, in C, instead of line by line.
+    The hot path: bytes only, one UTF-8 check per batch. A flood's batch (every message one
+    plain line, no repeated timestamp, nothing left to skip) is encoded whole; any other
+    batch line by line.
     """
-    payloads = [payload for _, payload in batch]
+    blob = _encode_whole(batch, ids) if skipper.passed else None
+    if blob is None:
+        blob = _encode_lines(batch, ids, skipper)
+    return sse.utf8(blob)
+
+
+def _encode_whole(batch: Frames, ids: LineIds) -> bytes | None:
+    """The batch in whole-batch operations (each a loop in C, not a Python step per line),
+    or None when it is not that simple.
+
+    A plain message is its fixed-width stamp, a space and one line of text with its line
+    feed; its event is ``id: `` and the stamp, the event's head, the text, and one more line
+    feed. So two slices per message, interleaved with the constant parts by slice assignment
+    and joined once. Exact when every message ends with its only line feed, carries no
+    carriage return, has ``Z `` right after the stamp, and no stamp repeats: all checked
+    first, on the whole batch.
+    """
+    payloads = batch.payloads
+    count = len(payloads)
+    texts = list(map(_TEXT, payloads))  # each with its line feed
+    lines = b"".join(texts)
+    if (
+        lines.count(b"\n") != count
+        or b"\r" in lines
+        or b"".join(map(_LAST, texts)) != b"\n" * count
+        or b"".join(map(_STAMP_END, payloads)) != b"Z " * count
+    ):
+        return None
+    stamps = list(map(_STAMP, payloads))
+    if not ids.assign_new(stamps):
+        return None
+    parts = [b"id: "] * (5 * count)
+    parts[1::5] = stamps
+    parts[2::5] = map(_HEAD_OF.__getitem__, batch.kinds)
+    parts[3::5] = texts
+    parts[4::5] = [b"\n"] * count
+    return b"".join(parts)
+
+
+def _encode_lines(batch: Frames, ids: LineIds, skipper: Skipper) -> bytes:
+    """The batch message by message (any line endings, repeats, a resume point to pass)."""
+    payloads = batch.payloads
     joined = b"".join(payloads)
     plain = (
         joined.count(b"\n") == len(payloads)
@@ -157,7 +207,7 @@ def encode_batch(batch: Batch, ids: LineIds, skipper: Skipper) -> bytes:
             line_id = assign(ts)
             if skipper.passed or skipper.keep(ts, line_id):
                 parts.append(sse.output_event(_NAMES[stream], text, line_id))
-    return sse.utf8(b"".join(parts))
+    return b"".join(parts)
 
 
 async def sse_events(
