@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -127,6 +128,21 @@ Size = Annotated[
 ]
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def parsed_text(parse: Callable[[str], Any], failure: str) -> Callable[[Any], Any]:
+    """A before-validator for a value people may also write as text (a shell command, JSON in a
+    query parameter): text is parsed, anything else is left to the field's type."""
+
+    def validate(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{failure}: {exc}") from exc
+
+    return validate
 
 
 def seconds_to_nanoseconds(seconds: float) -> int:
