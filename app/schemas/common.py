@@ -99,31 +99,29 @@ def parse_size(value: Any) -> int:
     return size
 
 
+def _number_or_text(number: str, examples: list[str], description: str) -> WithJsonSchema:
+    """The schema of a quantity given as a plain number or as text with a unit."""
+    forms = [{"type": number, "minimum": 0}, {"type": "string", "examples": examples}]
+    return WithJsonSchema({"anyOf": forms, "description": description})
+
+
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "examples": ["1m30s", "500ms"]},
-            ],
-            "description": "Seconds, or a Go-style duration string such as '1m30s' or '500ms'.",
-        }
+    _number_or_text(
+        "number",
+        ["1m30s", "500ms"],
+        "Seconds, or a Go-style duration string such as '1m30s' or '500ms'.",
     ),
 ]
 
 Size = Annotated[
     int,
     BeforeValidator(parse_size),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 0},
-                {"type": "string", "examples": ["256m", "1g"]},
-            ],
-            "description": "Bytes, or a number with a binary unit (b, k, m, g, t) such as '256m'.",
-        }
+    _number_or_text(
+        "integer",
+        ["256m", "1g"],
+        "Bytes, or a number with a binary unit (b, k, m, g, t) such as '256m'.",
     ),
 ]
 
