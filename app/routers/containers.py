@@ -199,20 +199,21 @@ async def remove_container(
 # ---------------------------------------------------------------------------- lifecycle
 
 # Each lifecycle action is POST /{ref}/<action>: one service call on a container the caller
-# owns, answered with the container's view afterwards. An action that takes a query parameter
-# reads it with a dependency that answers the service call's extra arguments.
+# owns, answered with the container's view afterwards. Stop, restart and kill take a query
+# parameter; a dependency reads it and answers it as the service call's last argument.
 Action = Callable[..., Awaitable[Container]]
+QueryArguments = Callable[..., Awaitable[tuple[Any, ...]]]
 
 
-async def _no_arguments() -> tuple[()]:
+async def _no_query() -> tuple[()]:
     return ()
 
 
-async def _grace(grace: GraceSeconds = None) -> tuple[int | None]:
+async def _grace_query(grace: GraceSeconds = None) -> tuple[int | None]:
     return (grace,)
 
 
-async def _signal(signal: Signal = None) -> tuple[str | None]:
+async def _signal_query(signal: Signal = None) -> tuple[str | None]:
     return (signal,)
 
 
@@ -221,16 +222,16 @@ def _lifecycle(
     act: Action,
     description: str,
     statuses: tuple[int, ...],
-    arguments: Callable[..., Awaitable[tuple[Any, ...]]] = _no_arguments,
+    query: QueryArguments = _no_query,
 ) -> None:
     """Declare POST /{ref}/<action>, operation id ``<action>_container``, calling ``act``."""
-    read_arguments = Depends(arguments)
+    read_query = Depends(query)
 
     async def endpoint(
         ref: OwnedContainerRef,
         engine: EngineDep,
         caller: CurrentKey,
-        extra: tuple[Any, ...] = read_arguments,
+        extra: tuple[Any, ...] = read_query,
     ) -> Container:
         return await act(engine, caller, ref, *extra)
 
@@ -254,15 +255,15 @@ _lifecycle(
     containers.stop,
     "Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds.",
     (404, 409),
-    _grace,
+    _grace_query,
 )
-_lifecycle("restart", containers.restart, "Restart a container.", (404, 409), _grace)
+_lifecycle("restart", containers.restart, "Restart a container.", (404, 409), _grace_query)
 _lifecycle(
     "kill",
     containers.kill,
     "Send a signal (SIGKILL by default) to a running container.",
     (400, 404, 409),
-    _signal,
+    _signal_query,
 )
 _lifecycle("pause", containers.pause, "Freeze every process of a running container.", (404, 409))
 _lifecycle("unpause", containers.unpause, "Thaw a paused container.", (404, 409))
