@@ -15,7 +15,6 @@ from app.deps import (
     CurrentKey,
     EngineDep,
     EventHubDep,
-    IdempotencyKey,
     OwnedConfigRef,
     OwnedSecretRef,
     OwnedServiceRef,
@@ -26,6 +25,7 @@ from app.deps import (
 from app.http.negotiation import SSE, negotiate
 from app.http.params import resume_header, time_query
 from app.problems import BadRequest
+from app.routers.creates import IDEMPOTENT
 from app.schemas.common import Duration, StrictModel
 from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
@@ -79,13 +79,10 @@ async def list_services(
     status_code=status.HTTP_201_CREATED,
     response_model=Service,
     responses=problems(400, 403, 404, 409),
+    dependencies=IDEMPOTENT,
 )
 async def create_service(
-    spec: ServiceSpec,
-    engine: EngineDep,
-    settings: SettingsDep,
-    caller: CurrentKey,
-    idempotency_key: IdempotencyKey = None,
+    spec: ServiceSpec, engine: EngineDep, settings: SettingsDep, caller: CurrentKey
 ) -> Service:
     """Create a service. Its task template passes the key's policy profile exactly as a
     container would (403 ``policy-denied``, nothing made); the service and its task containers
@@ -268,10 +265,9 @@ async def list_secrets(
     status_code=status.HTTP_201_CREATED,
     response_model=Secret,
     responses=problems(409, 422),
+    dependencies=IDEMPOTENT,
 )
-async def create_secret(
-    spec: SecretSpec, engine: EngineDep, caller: CurrentKey, idempotency_key: IdempotencyKey = None
-) -> Secret:
+async def create_secret(spec: SecretSpec, engine: EngineDep, caller: CurrentKey) -> Secret:
     """Create a secret; ``data`` (text or ``{"base64": ...}``) is write-only: never returned,
     logged or audited."""
     return await swarm_objects.secrets.create(engine, caller, spec)
@@ -306,10 +302,9 @@ async def list_configs(
     status_code=status.HTTP_201_CREATED,
     response_model=Config,
     responses=problems(409, 422),
+    dependencies=IDEMPOTENT,
 )
-async def create_config(
-    spec: ConfigSpec, engine: EngineDep, caller: CurrentKey, idempotency_key: IdempotencyKey = None
-) -> Config:
+async def create_config(spec: ConfigSpec, engine: EngineDep, caller: CurrentKey) -> Config:
     """Create a config (text or ``{"base64": ...}``)."""
     return await swarm_objects.configs.create(engine, caller, spec)
 
