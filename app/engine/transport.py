@@ -148,21 +148,24 @@ class Transport:
         self,
         method: str,
         url: str,
-        *,
-        params: Mapping[str, Any] | None,
-        data: Any,
-        headers: Mapping[str, str] | None,
+        request: Request,
         timeouts: aiohttp.ClientTimeout,
+        *,
         chunked: bool | None = None,
         versioned: bool = True,
         read_until_eof: bool = True,
     ) -> aiohttp.ClientResponse:
-        """Send one request, timed; an error status raises ``EngineError`` (as aiodocker does)."""
+        """Send one request, timed; an error status raises ``EngineError`` (as aiodocker does).
+
+        ``timeouts`` apply unless the request names its own.
+        """
         docker = self._docker
         base = docker.docker_host
         target = URL(f"{base}/{await self._version()}/{url}" if versioned else f"{base}/{url}")
-        sent: CIMultiDict[str] = CIMultiDict(headers or {})
+        params, body = request.get("params"), request.get("body")
+        sent: CIMultiDict[str] = CIMultiDict(request.get("headers") or {})
         sent.setdefault("Content-Type", "application/json")
+        own_timeouts = request.get("timeouts")
         call = EngineCall(method, target.path)
         try:
             response = await docker.session.request(
@@ -170,8 +173,8 @@ class Transport:
                 target,
                 params=httpize(dict(params)) if params else None,
                 headers=sent,
-                data=data,
-                timeout=timeouts,
+                data=json.dumps(body) if body is not None else request.get("data"),
+                timeout=own_timeouts if own_timeouts is not None else timeouts,
                 chunked=chunked,
                 read_until_eof=read_until_eof,
             )
@@ -193,24 +196,11 @@ class Transport:
         return response
 
     async def json(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: JSON | None = None,
-        timeouts: aiohttp.ClientTimeout | None = None,
-        versioned: bool = True,
+        self, method: str, url: str, *, versioned: bool = True, **request: Unpack[Request]
     ) -> Any:
-        """A call whose answer is a JSON document (``timeouts`` None: the client's)."""
+        """A call whose answer is a JSON document (``timeouts`` None or absent: the client's)."""
         response = await self._request(
-            method,
-            url,
-            params=params,
-            data=json.dumps(body) if body is not None else None,
-            headers=None,
-            timeouts=timeouts if timeouts is not None else self._docker._timeout,
-            versioned=versioned,
+            method, url, request, self._docker._timeout, versioned=versioned
         )
         try:
             return await _decoded(response)
@@ -222,12 +212,11 @@ class Transport:
 
         ``timeouts`` None (or absent): the client's, as for any ordinary call.
         """
-        request["timeouts"] = request.get("timeouts") or self._docker._timeout
-        stream = await self.open(method, url, **request)
+        response = await self._request(method, url, request, self._docker._timeout)
         try:
-            await stream._response.read()
+            await response.read()
         finally:
-            stream._response.release()
+            response.release()
 
     async def open(
         self, method: str, url: str, *, chunked: bool | None = None, **request: Unpack[Request]
@@ -236,16 +225,7 @@ class Transport:
 
         An error status raises here, before the caller has anything to close.
         """
-        params, body, timeouts = request.get("params"), request.get("body"), request.get("timeouts")
-        response = await self._request(
-            method,
-            url,
-            params=params,
-            data=json.dumps(body) if body is not None else request.get("data"),
-            headers=request.get("headers"),
-            timeouts=timeouts if timeouts is not None else self.unbounded(),
-            chunked=chunked,
-        )
+        response = await self._request(method, url, request, self.unbounded(), chunked=chunked)
         return EngineStream(response)
 
     async def hijack(
@@ -260,15 +240,13 @@ class Transport:
 
         The caller owns the socket; an error status raises here, before there is one to close.
         """
-        response = await self._request(
-            "POST",
-            url,
-            params=params,
-            data=json.dumps(body) if body is not None else None,
-            headers={"Connection": "Upgrade", "Upgrade": "tcp"},
-            timeouts=self.unbounded(),  # it lasts as long as the process; callers bound it
-            read_until_eof=False,
-        )
+        upgrade: Request = {
+            "params": params,
+            "body": body,
+            "headers": {"Connection": "Upgrade", "Upgrade": "tcp"},
+        }
+        # It lasts as long as the process (no total limit); callers bound it.
+        response = await self._request("POST", url, upgrade, self.unbounded(), read_until_eof=False)
         try:
             return EngineSocket(response, tty=tty)
         except BaseException:
