@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import aiodocker
 import aiohttp
+import orjson
 from aiodocker.exceptions import DockerError
 from aiodocker.utils import httpize, parse_result
 from multidict import CIMultiDict
@@ -41,7 +42,17 @@ ENGINE_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 # aiodocker's decoding of an answer by its content type (JSON, text, tar), typed.
-_decoded: Callable[[aiohttp.ClientResponse], Awaitable[Any]] = parse_result
+_parse_result: Callable[[aiohttp.ClientResponse], Awaitable[Any]] = parse_result
+
+
+async def _decoded(response: aiohttp.ClientResponse) -> Any:
+    """The answer's body as aiodocker decodes it, JSON through orjson: decoding a list of a few
+    dozen containers with the standard library cost more than the rest of Dockyard's work on it."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        body = await response.read()
+        return orjson.loads(body) if body.strip() else None
+    return await _parse_result(response)
+
 
 READ_SIZE = 256 * 1024  # large reads: frame-by-frame reading halves the throughput
 
