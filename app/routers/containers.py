@@ -91,7 +91,6 @@ async def list_containers(
 @create_route(router, Container, "The container, at Location", 400, 403, 404, 409)
 async def create_container(
     spec: ContainerSpec,
-    response: Response,
     engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
@@ -102,9 +101,7 @@ async def create_container(
     The spec passes the key's policy profile first: a refusal is a 403 ``policy-denied``
     problem listing every violation, and nothing reaches the engine.
     """
-    created = await containers.create(engine, caller, spec, start=start, settings=settings)
-    response.headers["Location"] = f"{router.prefix}/{created.id}"
-    return created
+    return await containers.create(engine, caller, spec, start=start, settings=settings)
 
 
 @router.post(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel
 
 from app.deps import IdempotencyKey
 from app.schemas.problem import located, problems
 
-HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Handler = Callable[..., Awaitable[ModelT]]
 
 
 async def _idempotency_key(idempotency_key: IdempotencyKey = None) -> None:
@@ -23,16 +26,45 @@ async def _idempotency_key(idempotency_key: IdempotencyKey = None) -> None:
 IDEMPOTENT = [Depends(_idempotency_key)]
 
 
+def created(view: BaseModel, location: str) -> Response:
+    """The 201 answer to a create: the new object's view, and where it now lives."""
+    return Response(
+        view.model_dump_json(by_alias=True),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": location},
+        media_type="application/json",
+    )
+
+
 def create_route(
-    router: APIRouter, model: type[BaseModel], location: str, *statuses: int
-) -> Callable[[HandlerT], HandlerT]:
-    """``POST`` to the router's collection, answered 201 with the created ``model`` and a
-    ``Location`` header the handler sets (``location`` describes it); Idempotency-Key accepted;
-    ``statuses`` are the problems it declares."""
-    return router.post(
-        "",
+    router: APIRouter,
+    model: type[ModelT],
+    location: str,
+    *statuses: int,
+    path: str = "",
+    ref: str = "id",
+) -> Callable[[Handler[ModelT]], Handler[ModelT]]:
+    """``POST`` to a collection (the router's, or ``path`` under it): the handler returns the
+    created ``model``; the answer is a 201 with it and a ``Location`` naming it by its ``ref``
+    attribute (``location`` describes the header in the spec). Idempotency-Key is accepted;
+    ``statuses`` are the problems the route declares."""
+    collection = router.prefix + path
+    declare = router.post(
+        path,
         status_code=status.HTTP_201_CREATED,
         response_model=model,
         responses={**located(location), **problems(*statuses)},
         dependencies=IDEMPOTENT,
     )
+
+    def register(handler: Handler[ModelT]) -> Handler[ModelT]:
+        # FastAPI reads the handler's own signature, name and docstring through functools.wraps.
+        @functools.wraps(handler)
+        async def answer(*args: Any, **kwargs: Any) -> Response:
+            view = await handler(*args, **kwargs)
+            return created(view, f"{collection}/{quote(str(getattr(view, ref)), safe='')}")
+
+        declare(answer)
+        return handler
+
+    return register

@@ -35,16 +35,12 @@ async def list_networks(
 
 
 @create_route(router, Network, "The network, at Location", 400, 409)
-async def create_network(
-    spec: NetworkSpec, response: Response, engine: EngineDep, caller: CurrentKey
-) -> Network:
+async def create_network(spec: NetworkSpec, engine: EngineDep, caller: CurrentKey) -> Network:
     """Create a network; a pool overlapping another network's is 409.
 
     The network carries its creator's owner label.
     """
-    created = await networks.create(engine, caller, spec)
-    response.headers["Location"] = f"{router.prefix}/{created.id}"
-    return created
+    return await networks.create(engine, caller, spec)
 
 
 @router.post("/prune", response_model=NetworkPruneResult, responses=problems())

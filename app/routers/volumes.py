@@ -26,10 +26,9 @@ async def list_volumes(
     return await volumes.list_volumes(engine, caller, labels=label)
 
 
-@create_route(router, Volume, "The volume, at Location", 400, 409)
+@create_route(router, Volume, "The volume, at Location", 400, 409, ref="name")
 async def create_volume(
     spec: VolumeSpec,
-    response: Response,
     engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
@@ -40,9 +39,7 @@ async def create_volume(
     A volume whose ``driver_opts`` reach the host is a host path and passes the key's policy
     as a bind mount of that path would; the volume carries its creator's owner label.
     """
-    created = await volumes.create(engine, caller, spec, settings)
-    response.headers["Location"] = f"{router.prefix}/{created.name}"
-    return created
+    return await volumes.create(engine, caller, spec, settings)
 
 
 @router.post("/prune", response_model=VolumePruneResult, responses=problems())
