@@ -16,7 +16,15 @@ from typing import Any
 import aiodocker
 import aiohttp
 
-from bench.common import ENGINE_URL, bench_key, percentile, report, service, timed
+from bench.common import (
+    ENGINE_URL,
+    bench_key,
+    percentile,
+    report,
+    service,
+    service_process,
+    timed,
+)
 
 CONTAINERS = 50
 REPEAT = 300
@@ -47,6 +55,39 @@ async def checked(response: aiohttp.ClientResponse) -> Any:
     if response.status >= 400:
         raise RuntimeError(f"{response.method} {response.url} -> {response.status}: {body!r}")
     return json.loads(body) if body else None
+
+
+def own_work(service_ms: list[float], engine_ms: list[float], floor_ms: list[float]) -> float:
+    """What a call costs beyond the engine call and an HTTP round trip (p50s, ms)."""
+    return percentile(service_ms, 0.5) - percentile(engine_ms, 0.5) - percentile(floor_ms, 0.5)
+
+
+async def stack_floor(
+    container_id: str,
+    list_params: dict[str, str],
+    engine_inspect_ms: list[float],
+    engine_list_ms: list[float],
+) -> float:
+    """The least FastAPI app doing the same calls (bench/floor_app.py): its list ratio is printed,
+    its own work on an inspect returned."""
+    with service_process({}, app="bench.floor_app:app") as running:
+        async with aiohttp.ClientSession(running.url) as client:
+
+            async def get(path: str, params: dict[str, str] | None = None) -> None:
+                async with client.get(path, params=params) as response:
+                    await checked(response)
+
+            filters = json.dumps({"label": [list_params["label"]]})
+            report(
+                f"stack floor: list ({CONTAINERS})",
+                await timed(lambda: get("/containers", {"all": "1", "filters": filters}), REPEAT),
+                engine_list_ms,
+            )
+            inspect_ms = await timed(lambda: get(f"/containers/{container_id}"), REPEAT)
+            report("stack floor: inspect", inspect_ms, engine_inspect_ms)
+            return own_work(
+                inspect_ms, engine_inspect_ms, await timed(lambda: get("/livez"), REPEAT)
+            )
 
 
 async def main() -> None:
@@ -107,16 +148,15 @@ async def main() -> None:
                 print(
                     f"Dockyard core benchmark: {CONTAINERS} containers, {REPEAT} sequential calls"
                 )
+                engine_list_ms = await timed(engine_list, REPEAT)
                 report(
                     f"list ({CONTAINERS} containers)",
                     await timed(service_list, REPEAT),
-                    await timed(engine_list, REPEAT),
+                    engine_list_ms,
                 )
-                report(
-                    "inspect",
-                    await timed(service_inspect, REPEAT),
-                    await timed(engine_inspect, REPEAT),
-                )
+                engine_inspect_ms = await timed(engine_inspect, REPEAT)
+                inspect_ms = await timed(service_inspect, REPEAT)
+                report("inspect", inspect_ms, engine_inspect_ms)
 
                 async def livez() -> None:
                     async with client.get("/livez") as response:
@@ -126,6 +166,13 @@ async def main() -> None:
                 print(
                     f"{'HTTP floor (GET /livez)':<28} service p50 {percentile(floor, 0.5):7.2f} ms"
                     "  (any round trip through uvicorn, before an engine call)"
+                )
+                own = own_work(inspect_ms, engine_inspect_ms, floor)
+                stack = await stack_floor(ids[0], list_params, engine_inspect_ms, engine_list_ms)
+                print(
+                    f"own work on an inspect (p50 inspect - engine - HTTP floor): Dockyard "
+                    f"{own:.3f} ms (goal 0.15), the stack's floor {stack:.3f} ms: FastAPI, "
+                    "uvicorn and aiohttp passing the engine's body through (bench/floor_app.py)"
                 )
                 report(
                     "create+start+remove",

@@ -61,6 +61,33 @@ async def per_call_cpu(
     return (user_after - user) / calls * 1e6, (system_after - system) / calls * 1e6
 
 
+async def measure(
+    title: str,
+    url: str,
+    pid: int,
+    calls: dict[str, tuple[str, dict[str, str]]],
+    headers: dict[str, str],
+    count: int,
+) -> None:
+    """Print the service CPU per call of each ``name: (path, params)``, and each over the first."""
+    print(f" {title}")
+    async with httpx.AsyncClient(base_url=url, headers=headers) as client:
+        floor = 0.0
+        for name, (path, params) in calls.items():
+
+            async def call(path: str = path, params: dict[str, str] = params) -> None:
+                response = await client.get(path, params=params)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: {response.status_code}")
+
+            user, system = await per_call_cpu(pid, call, count)
+            floor = floor or user
+            print(
+                f"  {name:<30} user {user:6.0f} us ({user - floor:+5.0f} over the floor)"
+                f"  system {system:5.0f} us"
+            )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=400)
@@ -77,33 +104,42 @@ async def main() -> None:
             )
             ids.append(made.id)
         auth = bench_key()
+        filters = json.dumps({"label": [run_label]})
+        print(f"service CPU per call, {options.calls} sequential calls each")
         with served(options.profile) as (url, pid):
-            async with httpx.AsyncClient(base_url=url, headers=auth) as client:
-
-                def getter(path: str, **params: str) -> Callable[[], Awaitable[None]]:
-                    async def call() -> None:
-                        response = await client.get(path, params=params)
-                        if response.status_code != 200:
-                            raise RuntimeError(f"{path}: {response.status_code}")
-
-                    return call
-
-                calls = {
-                    "GET /livez (floor)": getter("/livez"),
-                    "GET /v1/containers/{id}": getter(f"/v1/containers/{ids[0]}"),
-                    f"GET /v1/containers ({CONTAINERS})": getter(
-                        "/v1/containers", all="true", label=run_label
+            await measure(
+                "Dockyard",
+                url,
+                pid,
+                {
+                    "GET /livez (floor)": ("/livez", {}),
+                    "GET /v1/containers/{id}": (f"/v1/containers/{ids[0]}", {}),
+                    f"GET /v1/containers ({CONTAINERS})": (
+                        "/v1/containers",
+                        {"all": "true", "label": run_label},
                     ),
-                }
-                print(f"service CPU per call, {options.calls} sequential calls each")
-                floor = 0.0
-                for name, call in calls.items():
-                    user, system = await per_call_cpu(pid, call, options.calls)
-                    floor = floor or user
-                    print(
-                        f"  {name:<30} user {user:6.0f} us ({user - floor:+5.0f} over the floor)"
-                        f"  system {system:5.0f} us"
-                    )
+                },
+                auth,
+                options.calls,
+            )
+        # The same calls on the least FastAPI app that makes them (bench/floor_app.py): what
+        # uvicorn, FastAPI and aiohttp cost before any of Dockyard's own work.
+        with service_process({}, app="bench.floor_app:app") as running:
+            await measure(
+                "the stack's floor (bench/floor_app.py)",
+                running.url,
+                running.process.pid,
+                {
+                    "GET /livez (floor)": ("/livez", {}),
+                    "GET /containers/{id}": (f"/containers/{ids[0]}", {}),
+                    f"GET /containers ({CONTAINERS})": (
+                        "/containers",
+                        {"all": "1", "filters": filters},
+                    ),
+                },
+                {},
+                options.calls,
+            )
         if options.profile:
             stats = pstats.Stats(options.profile)
             stats.sort_stats("tottime").print_stats(30)

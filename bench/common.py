@@ -80,10 +80,15 @@ def service(**env: str) -> Iterator[Service]:
 
 @contextmanager
 def service_process(
-    env: Mapping[str, str], *, python: Sequence[str] = (), stop: signal.Signals = signal.SIGTERM
+    env: Mapping[str, str],
+    *,
+    python: Sequence[str] = (),
+    stop: signal.Signals = signal.SIGTERM,
+    app: str = "app.main:app",
 ) -> Iterator[Service]:
     """``service()`` with its process spelled out: ``python`` goes before ``-m uvicorn``
-    (``["-m", "cProfile", "-o", path]``), ``stop`` is the signal that ends it."""
+    (``["-m", "cProfile", "-o", path]``), ``stop`` is the signal that ends it, ``app`` what
+    uvicorn serves (``bench.floor_app:app``: the stack's floor)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -93,7 +98,7 @@ def service_process(
     }
     process = subprocess.Popen(
         [
-            sys.executable, *python, "-m", "uvicorn", "app.main:app",
+            sys.executable, *python, "-m", "uvicorn", app,
             "--host", "127.0.0.1", "--port", str(port),
             "--no-access-log", "--log-level", QUIET,
         ],

@@ -11,30 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from app.engine.collection import Collection
 from app.engine.transport import JSON, EngineStream, Filters, Rows, Transport, filters_param, path
 
 
-class DataObjects:
+class DataObjects(Collection):
     """Secrets or configs (the same four operations): ``await engine.swarm.secrets.list(f)``."""
 
     def __init__(self, http: Transport, kind: Literal["secrets", "configs"]) -> None:
-        self._http = http
-        self._kind = kind
-
-    async def list(self, filters: Filters) -> Rows:
-        result: Rows = await self._http.json("GET", self._kind, params=filters_param(filters))
-        return result
+        super().__init__(http, kind)
 
     async def create(self, body: JSON) -> str:
-        result: JSON = await self._http.json("POST", f"{self._kind}/create", body=body)
-        return str(result["ID"])
-
-    async def inspect(self, ref: str) -> JSON:
-        result: JSON = await self._http.json("GET", path(self._kind, ref))
-        return result
-
-    async def remove(self, ref: str) -> None:
-        await self._http.send("DELETE", path(self._kind, ref))
+        return str((await self._create(body))["ID"])
 
 
 class Swarm:

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
+from app.engine.collection import Collection
 from app.engine.transport import JSON, Filters, Rows, Transport, filters_param, path
 
 
-class Volumes:
+class Volumes(Collection):
     """Volumes of one engine: ``await engine.volumes.inspect(name)``."""
 
     def __init__(self, http: Transport) -> None:
-        self._http = http
+        super().__init__(http, "volumes")
 
     async def list(self, filters: Filters) -> Rows:
+        # The one list the engine wraps: {"Volumes": [...], "Warnings": [...]}.
         result: JSON = await self._http.json("GET", "volumes", params=filters_param(filters))
         volumes: Rows = result.get("Volumes") or []
         return volumes
 
     async def create(self, body: JSON) -> JSON:
-        result: JSON = await self._http.json("POST", "volumes/create", body=body)
-        return result
+        """The volume (an existing one of that name, if there is one: the engine's answer)."""
+        return await self._create(body)
 
-    async def inspect(self, name: str) -> JSON:
-        result: JSON = await self._http.json("GET", path("volumes", name))
-        return result
-
-    async def remove(self, name: str, *, force: bool) -> None:
+    async def remove(self, name: str, *, force: bool = False) -> None:
         await self._http.send("DELETE", path("volumes", name), params={"force": force})
 
     async def prune(self, filters: Filters) -> JSON:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.deps import (
     CurrentKey,
     EngineDep,
     HealthMonitorDep,
-    IdempotencyKey,
     ListCoalescerDep,
     OwnedContainerRef,
     SettingsDep,
@@ -23,6 +23,7 @@ from app.http.disconnect import CLIENT_CLOSED_REQUEST, unless_client_leaves
 from app.http.negotiation import JSON, SSE, negotiate
 from app.http.params import time_query
 from app.routers import run_stream
+from app.routers.creates import IDEMPOTENT, create_route
 from app.schemas.containers import (
     Container,
     ContainerSpec,
@@ -36,7 +37,7 @@ from app.schemas.containers import (
 )
 from app.schemas.health import HealthStatus
 from app.schemas.media import require_tar, tar_request_body, tar_response
-from app.schemas.problem import located, problems
+from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
 from app.schemas.stream_events import OUTPUT, sse_content
 from app.services import archive, containers, health, run
@@ -87,29 +88,20 @@ async def list_containers(
     return Response(body, media_type="application/json")
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Container,
-    responses={**located("The container, at Location"), **problems(400, 403, 404, 409)},
-)
+@create_route(router, Container, "The container, at Location", 400, 403, 404, 409)
 async def create_container(
     spec: ContainerSpec,
-    response: Response,
     engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
     start: Annotated[bool, Query(description="Start it too (the SDK's run(detach=True))")] = False,
-    idempotency_key: IdempotencyKey = None,
 ) -> Container:
     """Create a container from a spec, and start it with ``?start=true``.
 
     The spec passes the key's policy profile first: a refusal is a 403 ``policy-denied``
     problem listing every violation, and nothing reaches the engine.
     """
-    created = await containers.create(engine, caller, spec, start=start, settings=settings)
-    response.headers["Location"] = f"{router.prefix}/{created.id}"
-    return created
+    return await containers.create(engine, caller, spec, start=start, settings=settings)
 
 
 @router.post(
@@ -124,6 +116,7 @@ async def create_container(
         ),
         **problems(400, 403, 404, 406, 409, 429),
     },
+    dependencies=IDEMPOTENT,
 )
 async def run_container(
     spec: RunSpec,
@@ -133,7 +126,6 @@ async def run_container(
     caller: CurrentKey,
     stream_engine: StreamEngineDep,
     streams: StreamsDep,
-    idempotency_key: IdempotencyKey = None,
 ) -> RunResult | Response:
     """Run a one-off job to completion: exit code, stdout and stderr apart, then remove it.
 
@@ -201,52 +193,77 @@ async def remove_container(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{ref}/start", response_model=Container, responses=problems(400, 404, 409))
-async def start_container(
-    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
-) -> Container:
-    """Start a container (no-op if it is running)."""
-    return await containers.start(engine, caller, ref)
+# ---------------------------------------------------------------------------- lifecycle
+
+# Each lifecycle action is POST /{ref}/<action>: one service call on a container the caller
+# owns, answered with the container's view afterwards. Stop, restart and kill take a query
+# parameter; a dependency reads it and answers it as the service call's last argument.
+Action = Callable[..., Awaitable[Container]]
+QueryArguments = Callable[..., Awaitable[tuple[Any, ...]]]
 
 
-@router.post("/{ref}/stop", response_model=Container, responses=problems(404, 409))
-async def stop_container(
-    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, grace: GraceSeconds = None
-) -> Container:
-    """Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds."""
-    return await containers.stop(engine, caller, ref, grace)
+async def _no_query() -> tuple[()]:
+    return ()
 
 
-@router.post("/{ref}/restart", response_model=Container, responses=problems(404, 409))
-async def restart_container(
-    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, grace: GraceSeconds = None
-) -> Container:
-    """Restart a container."""
-    return await containers.restart(engine, caller, ref, grace)
+async def _grace_query(grace: GraceSeconds = None) -> tuple[int | None]:
+    return (grace,)
 
 
-@router.post("/{ref}/kill", response_model=Container, responses=problems(400, 404, 409))
-async def kill_container(
-    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey, signal: Signal = None
-) -> Container:
-    """Send a signal (SIGKILL by default) to a running container."""
-    return await containers.kill(engine, caller, ref, signal)
+async def _signal_query(signal: Signal = None) -> tuple[str | None]:
+    return (signal,)
 
 
-@router.post("/{ref}/pause", response_model=Container, responses=problems(404, 409))
-async def pause_container(
-    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
-) -> Container:
-    """Freeze every process of a running container."""
-    return await containers.pause(engine, caller, ref)
+def _lifecycle(
+    action: str,
+    act: Action,
+    description: str,
+    statuses: tuple[int, ...],
+    query: QueryArguments = _no_query,
+) -> None:
+    """Declare POST /{ref}/<action>, operation id ``<action>_container``, calling ``act``."""
+    read_query = Depends(query)
+
+    async def endpoint(
+        ref: OwnedContainerRef,
+        engine: EngineDep,
+        caller: CurrentKey,
+        extra: tuple[Any, ...] = read_query,
+    ) -> Container:
+        return await act(engine, caller, ref, *extra)
+
+    router.add_api_route(
+        f"/{{ref}}/{action}",
+        endpoint,
+        methods=["POST"],
+        name=f"{action}_container",
+        description=description,
+        response_model=Container,
+        responses=problems(*statuses),
+    )
 
 
-@router.post("/{ref}/unpause", response_model=Container, responses=problems(404, 409))
-async def unpause_container(
-    ref: OwnedContainerRef, engine: EngineDep, caller: CurrentKey
-) -> Container:
-    """Thaw a paused container."""
-    return await containers.unpause(engine, caller, ref)
+# In this order in the spec.
+_lifecycle(
+    "start", containers.start, "Start a container (no-op if it is running).", (400, 404, 409)
+)
+_lifecycle(
+    "stop",
+    containers.stop,
+    "Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds.",
+    (404, 409),
+    _grace_query,
+)
+_lifecycle("restart", containers.restart, "Restart a container.", (404, 409), _grace_query)
+_lifecycle(
+    "kill",
+    containers.kill,
+    "Send a signal (SIGKILL by default) to a running container.",
+    (400, 404, 409),
+    _signal_query,
+)
+_lifecycle("pause", containers.pause, "Freeze every process of a running container.", (404, 409))
+_lifecycle("unpause", containers.unpause, "Thaw a paused container.", (404, 409))
 
 
 @router.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.deps import CurrentKey, EngineDep, SettingsDep, StreamsDep
+from app.engine import EngineClient
 from app.http.negotiation import JSON, SSE, negotiate
 from app.schemas.images import (
     BuildOptions,
@@ -42,30 +44,43 @@ TRANSFER_RESPONSES: dict[int | str, dict[str, Any]] = {
         "The image (JSON), or its progress as SSE under Accept: text/event-stream", *TRANSFER
     )
 }
+PULL_PUSH_RESPONSES = {**TRANSFER_RESPONSES, **problems(400, 404, 406, 429)}
 
 
-async def _answer(
-    request: Request,
-    transfer: Transfer,
-    engine: EngineDep,
-    streams: StreamRegistry,
-    settings: Settings,
-) -> Image | Response:
-    """SSE when the client asks for it, else wait for the end and return the image."""
-    if negotiate(request.headers.get("accept"), (JSON, SSE)) == SSE:
-        try:
-            ticket = streams.acquire(transfer.operation)
-        except BaseException:
-            transfer.close()
-            raise
-        return stream_response(
-            transfer_events(transfer, engine),
-            ticket=ticket,
-            settings=settings,
-            instance=request.url.path,
-            cleanup=transfer.close,
-        )
-    return await images.finish(engine, transfer)
+@dataclass(frozen=True)
+class TransferCall:
+    """What a pull, push or build takes besides its input, and its one way to answer."""
+
+    request: Request
+    engine: EngineClient
+    settings: Settings
+    streams: StreamRegistry
+
+    async def answer(self, transfer: Transfer) -> Image | Response:
+        """SSE when the client asks for it, else wait for the end and return the image."""
+        if negotiate(self.request.headers.get("accept"), (JSON, SSE)) == SSE:
+            try:
+                ticket = self.streams.acquire(transfer.operation)
+            except BaseException:
+                transfer.close()
+                raise
+            return stream_response(
+                transfer_events(transfer, self.engine),
+                ticket=ticket,
+                settings=self.settings,
+                instance=self.request.url.path,
+                cleanup=transfer.close,
+            )
+        return await images.finish(self.engine, transfer)
+
+
+async def _transfer_call(
+    request: Request, engine: EngineDep, settings: SettingsDep, streams: StreamsDep
+) -> TransferCall:
+    return TransferCall(request, engine, settings, streams)
+
+
+TransferCallDep = Annotated[TransferCall, Depends(_transfer_call)]
 
 
 async def build_options(
@@ -111,34 +126,16 @@ async def list_images(
     return await images.list_images(engine, dangling=dangling, labels=label, reference=reference)
 
 
-@router.post(
-    "/pull", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404, 406, 429)}
-)
-async def pull_image(
-    spec: PullSpec,
-    request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
-    streams: StreamsDep,
-) -> Image | Response:
+@router.post("/pull", response_model=Image, responses=PULL_PUSH_RESPONSES)
+async def pull_image(spec: PullSpec, call: TransferCallDep) -> Image | Response:
     """Pull an image; registry credentials come from the server's configuration."""
-    transfer = await images.open_pull(engine, spec, settings)
-    return await _answer(request, transfer, engine, streams, settings)
+    return await call.answer(await images.open_pull(call.engine, spec, call.settings))
 
 
-@router.post(
-    "/push", response_model=Image, responses={**TRANSFER_RESPONSES, **problems(400, 404, 406, 429)}
-)
-async def push_image(
-    spec: PushSpec,
-    request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
-    streams: StreamsDep,
-) -> Image | Response:
+@router.post("/push", response_model=Image, responses=PULL_PUSH_RESPONSES)
+async def push_image(spec: PushSpec, call: TransferCallDep) -> Image | Response:
     """Push ``repository:tag`` to its registry; the result lists the new registry digest."""
-    transfer = await images.open_push(engine, spec, settings)
-    return await _answer(request, transfer, engine, streams, settings)
+    return await call.answer(await images.open_push(call.engine, spec, call.settings))
 
 
 @router.post(
@@ -148,10 +145,7 @@ async def push_image(
     responses={**TRANSFER_RESPONSES, **problems(400, 404, 406, 413, 415, 429)},
 )
 async def build_image(
-    request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
-    streams: StreamsDep,
+    call: TransferCallDep,
     caller: CurrentKey,
     options: Annotated[BuildOptions, Depends(build_options)],
 ) -> Image | Response:
@@ -159,13 +153,14 @@ async def build_image(
 
     ``networkmode=host`` needs the ``privileged`` profile (RUN steps are containers too).
     """
+    request, settings = call.request, call.settings
     require_tar(request.headers.get("content-type"), "build context")
     images.check_context_length(
         request.headers.get("content-length"), settings.max_build_context_bytes
     )
     context = await checked_tar(request.stream(), "build context")
-    transfer = await images.open_build(engine, caller, context, options, settings)
-    return await _answer(request, transfer, engine, streams, settings)
+    transfer = await images.open_build(call.engine, caller, context, options, settings)
+    return await call.answer(transfer)
 
 
 @router.post("/prune", response_model=ImagePruneResult, responses=problems())

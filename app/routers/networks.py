@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.deps import CurrentKey, EngineDep, IdempotencyKey, OwnedNetworkRef
+from app.deps import CurrentKey, EngineDep, OwnedNetworkRef
+from app.routers.creates import create_route
 from app.schemas.networks import (
     ConnectSpec,
     DisconnectSpec,
@@ -15,7 +16,7 @@ from app.schemas.networks import (
     NetworkSpec,
     NetworkSummary,
 )
-from app.schemas.problem import located, problems
+from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
 from app.services import networks
 
@@ -33,26 +34,13 @@ async def list_networks(
     return await networks.list_networks(engine, caller, labels=label, driver=driver)
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Network,
-    responses={**located("The network, at Location"), **problems(400, 409)},
-)
-async def create_network(
-    spec: NetworkSpec,
-    response: Response,
-    engine: EngineDep,
-    caller: CurrentKey,
-    idempotency_key: IdempotencyKey = None,
-) -> Network:
+@create_route(router, Network, "The network, at Location", 400, 409)
+async def create_network(spec: NetworkSpec, engine: EngineDep, caller: CurrentKey) -> Network:
     """Create a network; a pool overlapping another network's is 409.
 
     The network carries its creator's owner label.
     """
-    created = await networks.create(engine, caller, spec)
-    response.headers["Location"] = f"{router.prefix}/{created.id}"
-    return created
+    return await networks.create(engine, caller, spec)
 
 
 @router.post("/prune", response_model=NetworkPruneResult, responses=problems())

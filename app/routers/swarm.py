@@ -15,7 +15,6 @@ from app.deps import (
     CurrentKey,
     EngineDep,
     EventHubDep,
-    IdempotencyKey,
     OwnedConfigRef,
     OwnedSecretRef,
     OwnedServiceRef,
@@ -26,6 +25,7 @@ from app.deps import (
 from app.http.negotiation import SSE, negotiate
 from app.http.params import resume_header, time_query
 from app.problems import BadRequest
+from app.routers.creates import create_route
 from app.schemas.common import Duration, StrictModel
 from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
@@ -74,18 +74,9 @@ async def list_services(
     return await swarm_services.list_services(engine, caller, labels=label)
 
 
-@router.post(
-    "/services",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Service,
-    responses=problems(400, 403, 404, 409),
-)
+@create_route(router, Service, "The service, at Location", 400, 403, 404, 409, path="/services")
 async def create_service(
-    spec: ServiceSpec,
-    engine: EngineDep,
-    settings: SettingsDep,
-    caller: CurrentKey,
-    idempotency_key: IdempotencyKey = None,
+    spec: ServiceSpec, engine: EngineDep, settings: SettingsDep, caller: CurrentKey
 ) -> Service:
     """Create a service. Its task template passes the key's policy profile exactly as a
     container would (403 ``policy-denied``, nothing made); the service and its task containers
@@ -263,15 +254,8 @@ async def list_secrets(
     return await swarm_objects.secrets.list(engine, caller, labels=label)
 
 
-@router.post(
-    "/secrets",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Secret,
-    responses=problems(409, 422),
-)
-async def create_secret(
-    spec: SecretSpec, engine: EngineDep, caller: CurrentKey, idempotency_key: IdempotencyKey = None
-) -> Secret:
+@create_route(router, Secret, "The secret, at Location", 409, 422, path="/secrets")
+async def create_secret(spec: SecretSpec, engine: EngineDep, caller: CurrentKey) -> Secret:
     """Create a secret; ``data`` (text or ``{"base64": ...}``) is write-only: never returned,
     logged or audited."""
     return await swarm_objects.secrets.create(engine, caller, spec)
@@ -301,15 +285,8 @@ async def list_configs(
     return await swarm_objects.configs.list(engine, caller, labels=label)
 
 
-@router.post(
-    "/configs",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Config,
-    responses=problems(409, 422),
-)
-async def create_config(
-    spec: ConfigSpec, engine: EngineDep, caller: CurrentKey, idempotency_key: IdempotencyKey = None
-) -> Config:
+@create_route(router, Config, "The config, at Location", 409, 422, path="/configs")
+async def create_config(spec: ConfigSpec, engine: EngineDep, caller: CurrentKey) -> Config:
     """Create a config (text or ``{"base64": ...}``)."""
     return await swarm_objects.configs.create(engine, caller, spec)
 

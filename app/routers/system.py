@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from app.deps import EngineDep, SettingsDep
+from app.engine import EngineClient
 from app.engine.errors import problem_from_exception, tls_failure
 from app.schemas.problem import problems
 from app.schemas.system import DiskUsage, EngineInfo, EngineVersion, Liveness, Ping, Readiness
@@ -15,28 +19,44 @@ router = APIRouter(prefix="/v1/system", tags=["system"])
 probes = APIRouter(tags=["service"])
 
 
-@router.get("/ping", response_model=Ping, responses=problems())
-async def ping(engine: EngineDep) -> Ping:
-    """Ask the engine whether it answers."""
-    return await system.ping(engine)
+def _engine_fact(
+    path: str,
+    name: str,
+    read: Callable[[EngineClient], Awaitable[BaseModel]],
+    view: type[BaseModel],
+    description: str,
+) -> None:
+    """GET /v1/system<path>: one read of the engine (``read``, a service), answered as ``view``;
+    ``name`` is the operation id."""
+
+    async def endpoint(engine: EngineDep) -> BaseModel:
+        return await read(engine)
+
+    router.add_api_route(
+        path,
+        endpoint,
+        name=name,
+        description=description,
+        response_model=view,
+        responses=problems(),
+    )
 
 
-@router.get("/version", response_model=EngineVersion, responses=problems())
-async def version(engine: EngineDep) -> EngineVersion:
-    """The engine's version and API version."""
-    return await system.version(engine)
-
-
-@router.get("/info", response_model=EngineInfo, responses=problems())
-async def info(engine: EngineDep) -> EngineInfo:
-    """Engine-wide figures, trimmed to what is useful."""
-    return await system.info(engine)
-
-
-@router.get("/df", response_model=DiskUsage, responses=problems())
-async def disk_usage(engine: EngineDep) -> DiskUsage:
-    """Disk used by images, containers, volumes and the build cache."""
-    return await system.disk_usage(engine)
+# In this order in the spec.
+_engine_fact("/ping", "ping", system.ping, Ping, "Ask the engine whether it answers.")
+_engine_fact(
+    "/version", "version", system.version, EngineVersion, "The engine's version and API version."
+)
+_engine_fact(
+    "/info", "info", system.info, EngineInfo, "Engine-wide figures, trimmed to what is useful."
+)
+_engine_fact(
+    "/df",
+    "disk_usage",
+    system.disk_usage,
+    DiskUsage,
+    "Disk used by images, containers, volumes and the build cache.",
+)
 
 
 @probes.get("/livez", response_model=Liveness)

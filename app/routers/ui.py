@@ -8,6 +8,7 @@ calls the API with that cookie and the CSRF token from ``GET /ui/session``.
 from __future__ import annotations
 
 import hmac
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -85,13 +86,9 @@ async def swagger_ui() -> HTMLResponse:
 
 
 def _info(key: ApiKey, session: Session) -> SessionInfo:
-    return SessionInfo(
-        key_id=key.id,
-        role=key.role,
-        scope=key.scope,
-        csrf_token=session.csrf_token,
-        expires_at=session.expires_at,
-    )
+    # The session names its key and holds the CSRF token and the expiry; the key adds its role
+    # and scope.
+    return SessionInfo(**asdict(session), role=key.role, scope=key.scope)
 
 
 def _record(audit: AuditLog, key: ApiKey | None, action: str, status_code: int) -> None:

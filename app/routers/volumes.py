@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.deps import CurrentKey, EngineDep, IdempotencyKey, OwnedVolumeName, SettingsDep
-from app.schemas.problem import located, problems
+from app.deps import CurrentKey, EngineDep, OwnedVolumeName, SettingsDep
+from app.routers.creates import create_route
+from app.schemas.problem import problems
 from app.schemas.query import LabelFilter
 from app.schemas.volumes import ObjectName, Volume, VolumePruneResult, VolumeSpec
 from app.services import volumes
@@ -25,19 +26,12 @@ async def list_volumes(
     return await volumes.list_volumes(engine, caller, labels=label)
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Volume,
-    responses={**located("The volume, at Location"), **problems(400, 409)},
-)
+@create_route(router, Volume, "The volume, at Location", 400, 409, ref="name")
 async def create_volume(
     spec: VolumeSpec,
-    response: Response,
     engine: EngineDep,
     settings: SettingsDep,
     caller: CurrentKey,
-    idempotency_key: IdempotencyKey = None,
 ) -> Volume:
     """Create a volume (the engine returns the existing one if the name is taken; for a
     scope-own key, a name another key's volume has is a 409).
@@ -45,9 +39,7 @@ async def create_volume(
     A volume whose ``driver_opts`` reach the host is a host path and passes the key's policy
     as a bind mount of that path would; the volume carries its creator's owner label.
     """
-    created = await volumes.create(engine, caller, spec, settings)
-    response.headers["Location"] = f"{router.prefix}/{created.name}"
-    return created
+    return await volumes.create(engine, caller, spec, settings)
 
 
 @router.post("/prune", response_model=VolumePruneResult, responses=problems())

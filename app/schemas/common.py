@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -98,35 +99,48 @@ def parse_size(value: Any) -> int:
     return size
 
 
+def _number_or_text(number: str, examples: list[str], description: str) -> WithJsonSchema:
+    """The schema of a quantity given as a plain number or as text with a unit."""
+    forms = [{"type": number, "minimum": 0}, {"type": "string", "examples": examples}]
+    return WithJsonSchema({"anyOf": forms, "description": description})
+
+
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "examples": ["1m30s", "500ms"]},
-            ],
-            "description": "Seconds, or a Go-style duration string such as '1m30s' or '500ms'.",
-        }
+    _number_or_text(
+        "number",
+        ["1m30s", "500ms"],
+        "Seconds, or a Go-style duration string such as '1m30s' or '500ms'.",
     ),
 ]
 
 Size = Annotated[
     int,
     BeforeValidator(parse_size),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 0},
-                {"type": "string", "examples": ["256m", "1g"]},
-            ],
-            "description": "Bytes, or a number with a binary unit (b, k, m, g, t) such as '256m'.",
-        }
+    _number_or_text(
+        "integer",
+        ["256m", "1g"],
+        "Bytes, or a number with a binary unit (b, k, m, g, t) such as '256m'.",
     ),
 ]
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def parsed_text(parse: Callable[[str], Any], failure: str) -> Callable[[Any], Any]:
+    """A before-validator for a value people may also write as text (a shell command, JSON in a
+    query parameter): text is parsed, anything else is left to the field's type."""
+
+    def validate(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{failure}: {exc}") from exc
+
+    return validate
 
 
 def seconds_to_nanoseconds(seconds: float) -> int:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View
+from app.schemas.common import Duration, NonEmptyStr, Size, StrictModel, View, parsed_text
 from app.schemas.inputs import Files, StdinInput
 from app.security import confinement
 
@@ -57,14 +57,8 @@ def check_absolute_dir(value: str | None) -> str | None:
     return value
 
 
-def split_command(value: Any) -> Any:
-    # The SDK splits a command string the way a shell would; so do we.
-    if isinstance(value, str):
-        try:
-            return shlex.split(value)
-        except ValueError as exc:
-            raise ValueError(f"cannot split command string: {exc}") from exc
-    return value
+# The SDK splits a command string the way a shell would; so do we.
+split_command = parsed_text(shlex.split, "cannot split command string")
 
 
 def _ip_address(value: str) -> str:

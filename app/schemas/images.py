@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
-from app.schemas.common import StrictModel, View
+from app.schemas.common import StrictModel, View, parsed_text
 
 # Docker's reference grammar, loosely: [host[:port]/]path[:tag][@digest], no empty segments.
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@+]*$")
@@ -113,17 +113,8 @@ class ImagePruneSpec(StrictModel):
     )
 
 
-def _json_object(value: Any) -> Any:
-    # Query parameters carry these maps as JSON text, like the Engine API's own build call.
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise ValueError(f"not valid JSON: {exc}") from exc
-    return value
-
-
-StringMap = Annotated[dict[str, str], BeforeValidator(_json_object)]
+# Query parameters carry these maps as JSON text, like the Engine API's own build call.
+StringMap = Annotated[dict[str, str], BeforeValidator(parsed_text(json.loads, "not valid JSON"))]
 
 
 class BuildOptions(StrictModel):

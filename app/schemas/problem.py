@@ -15,6 +15,11 @@ class FieldError(BaseModel):
     msg: str
 
 
+def _member(description: str) -> Any:
+    """An extension member: only the problem types its description names carry it."""
+    return Field(default=None, description=description)
+
+
 class ProblemDocument(BaseModel):
     """RFC 9457 problem details. The extension members a problem type adds are typed here;
     others may be added later (clients must ignore members they do not know)."""
@@ -27,37 +32,17 @@ class ProblemDocument(BaseModel):
     detail: str
     instance: str
     request_id: str
-    errors: list[FieldError] | None = Field(
-        default=None, description="What is wrong with the request (validation-error)"
-    )
-    violations: list[Violation] | None = Field(
-        default=None, description="Every rule the request breaks (policy-denied)"
-    )
-    log: list[str] | None = Field(
-        default=None, description="The last output lines (build-failed, pull and push errors)"
-    )
-    exit_status: int | None = Field(
-        default=None, description="The job's exit code (container-error)"
-    )
-    stderr: str | None = Field(default=None, description="The job's stderr (container-error)")
-    timed_out: bool | None = Field(
-        default=None, description="The job outlived its timeout (container-error)"
-    )
-    container_id: str | None = Field(
-        default=None, description="The container concerned (container-error, unhealthy)"
-    )
-    health: dict[str, Any] | None = Field(
-        default=None, description="The container's HealthStatus when it turned unhealthy"
-    )
-    limit: int | None = Field(
-        default=None, description="The limit that was reached (too-many-requests)"
-    )
-    engine_status: int | None = Field(
-        default=None, description="The engine's own HTTP status (engine-error)"
-    )
-    engine_message: str | None = Field(
-        default=None, description="What the engine (or the connection to it) said"
-    )
+    errors: list[FieldError] | None = _member("What is wrong with the request (validation-error)")
+    violations: list[Violation] | None = _member("Every rule the request breaks (policy-denied)")
+    log: list[str] | None = _member("The last output lines (build-failed, pull and push errors)")
+    exit_status: int | None = _member("The job's exit code (container-error)")
+    stderr: str | None = _member("The job's stderr (container-error)")
+    timed_out: bool | None = _member("The job outlived its timeout (container-error)")
+    container_id: str | None = _member("The container concerned (container-error, unhealthy)")
+    health: dict[str, Any] | None = _member("The container's HealthStatus when it turned unhealthy")
+    limit: int | None = _member("The limit that was reached (too-many-requests)")
+    engine_status: int | None = _member("The engine's own HTTP status (engine-error)")
+    engine_message: str | None = _member("What the engine (or the connection to it) said")
 
 
 _DESCRIPTIONS = {

@@ -39,31 +39,11 @@ class StreamEnd(View):
     oom_killed: bool | None = Field(default=None, description="Killed for memory (run)")
 
 
-def _text_event(name: str, description: str, *, with_id: str | None = None) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "event": {"const": name},
-        "data": {"type": "string", "description": "The text; a line break per data: line"},
-    }
-    if with_id:
-        properties["id"] = {"type": "string", "description": with_id}
-    return {
-        "type": "object",
-        "description": description,
-        "properties": properties,
-        "required": ["event", "data"],
-    }
-
-
-def _json_event(
-    name: str | None, payload: dict[str, Any], description: str, *, with_id: str | None = None
+def _event(
+    name: str | None, data: dict[str, Any], description: str, with_id: str | None
 ) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "data": {
-            "type": "string",
-            "contentMediaType": "application/json",
-            "contentSchema": payload,
-        }
-    }
+    """One event's schema: its ``event`` name (None: the default ``message``), ``data``, ``id``."""
+    properties: dict[str, Any] = {"data": data}
     if name is not None:
         properties["event"] = {"const": name}
     if with_id:
@@ -74,6 +54,18 @@ def _json_event(
         "properties": properties,
         "required": ["data"] if name is None else ["event", "data"],
     }
+
+
+def _text_event(name: str, description: str, *, with_id: str | None = None) -> dict[str, Any]:
+    text = {"type": "string", "description": "The text; a line break per data: line"}
+    return _event(name, text, description, with_id)
+
+
+def _json_event(
+    name: str | None, payload: dict[str, Any], description: str, *, with_id: str | None = None
+) -> dict[str, Any]:
+    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload}
+    return _event(name, data, description, with_id)
 
 
 def _ref(model: type[BaseModel] | str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from app.problems import PolicyDenied
 from app.schemas.containers import ContainerSpec
 from app.security import references
 from app.security.audit import current_note
-from app.security.ownership import owner_labels, reject_reserved_labels
+from app.security.ownership import owned_labels
 from app.security.policy import (
     PolicyContext,
     Violation,
@@ -85,7 +85,7 @@ async def admit_container(
     engine: EngineClient, spec: SpecT, principal: Principal, settings: Settings
 ) -> SpecT:
     """The spec to create, defaults filled, owner-labelled; refusals raise before the engine."""
-    reject_reserved_labels(spec.labels)
+    labels = owned_labels(spec.labels, principal)
     filled = fill_limits(spec, principal, settings)
     assert isinstance(filled, type(spec))
     spec = filled
@@ -108,7 +108,6 @@ async def admit_container(
         network_owners=net_owners,
     )
     refuse(evaluate(spec, principal, context), "this container")
-    labels = {**spec.labels, **owner_labels(principal)}
     # A named volume that does not exist yet is made here, owner-labelled, not by the engine.
     missing = [name for name, facts in volumes.items() if facts is None]
     foreign = await references.claim_volumes(engine, missing, labels) if missing else []

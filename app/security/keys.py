@@ -100,14 +100,18 @@ class KeyStore:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def keys(self) -> list[ApiKey]:
-        """Every key in the file, current as of now."""
+    def _current(self) -> dict[str, ApiKey]:
+        """The keys by id, re-read when the file changed (one stat per call)."""
         with self._lock:
             stamp = self._file_stamp()
             if stamp != self._stamp:
                 self._keys = {k.id: k for k in self._read().keys}
                 self._stamp = stamp
-            return list(self._keys.values())
+            return self._keys
+
+    def keys(self) -> list[ApiKey]:
+        """Every key in the file, current as of now."""
+        return list(self._current().values())
 
     def _read(self) -> KeysFile:
         try:
@@ -120,8 +124,8 @@ class KeyStore:
         """The usable key this token belongs to, or None; the hash compare is constant-time."""
         now = now or datetime.now(UTC)
         key_id = key_id_of(token)
-        known = {k.id: k for k in self.keys()}
-        key = known.get(key_id or "")
+        # A lookup by id, not a scan: each request pays the same with ten keys or ten thousand.
+        key = self._current().get(key_id or "")
         expected = key.sha256 if key is not None else _DUMMY_HASH
         matches = hmac.compare_digest(token_hash(token), expected)
         if key is None or not matches or not key.usable(now):

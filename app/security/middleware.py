@@ -41,18 +41,29 @@ BODY_LIMITS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class RouteMatch:
-    template: str | None
-    name: str
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class RouteEntry:
+    """One route of the app: its full path template, name (operation id) and methods."""
+
     template: str
     name: str
     methods: frozenset[str]
     regex: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    """The route a request is for (``entry`` None: no route) and what its path parameters say."""
+
+    entry: RouteEntry | None
+    params: dict[str, Any]
+
+    @property
+    def template(self) -> str | None:
+        return self.entry.template if self.entry is not None else None
+
+    @property
+    def name(self) -> str:
+        return self.entry.name if self.entry is not None else ""
 
 
 def route_table(routes: Iterable[Any], prefix: str = "") -> list[RouteEntry]:
@@ -83,11 +94,11 @@ def match_route(table: Iterable[RouteEntry], method: str, path: str) -> RouteMat
         found = entry.regex.match(path)
         if found is None:
             continue
-        hit = RouteMatch(entry.template, entry.name, found.groupdict())
+        hit = RouteMatch(entry, found.groupdict())
         if not entry.methods or method in entry.methods:
             return hit
         partial = partial or hit
-    return partial or RouteMatch(None, "", {})
+    return partial or RouteMatch(None, {})
 
 
 def _under(path: str | None) -> bool:

@@ -34,6 +34,14 @@ def owner_labels(principal: Principal) -> dict[str, str]:
     return {OWNER_LABEL: principal.key_id}
 
 
+def owned_labels(
+    labels: Mapping[str, str], principal: Principal, where: str = "labels"
+) -> dict[str, str]:
+    """The labels a new object carries: the client's (none under ``dockyard.*``) and its owner's."""
+    reject_reserved_labels(labels, where)
+    return {**labels, **owner_labels(principal)}
+
+
 def owner_filter(principal: Principal) -> list[str]:
     """The label filter that limits an engine list to what this key may see."""
     return [f"{OWNER_LABEL}={principal.key_id}"] if principal.owns_only else []
@@ -44,15 +52,24 @@ def scoped_labels(labels: Iterable[str] | None, principal: Principal) -> list[st
     return [*(labels or ()), *owner_filter(principal)]
 
 
+def scoped_filters(labels: Iterable[str] | None, principal: Principal) -> Filters:
+    """An engine list or prune filter on these labels, narrowed to what this key may see."""
+    scoped = scoped_labels(labels, principal)
+    return {"label": scoped} if scoped else {}
+
+
 def match_ref(rows: Iterable[Mapping[str, object]], ref: str) -> str | None:
-    """Resolve ``ref`` among list rows as the engine does: full id, then name, then id prefix."""
+    """Resolve ``ref`` among list rows as the engine does: full id, then name, then id prefix.
+
+    A container row lists its ``Names``; a network row has one ``Name``.
+    """
     rows = list(rows)
     wanted = ref.lstrip("/")
     for row in rows:
         if row.get("Id") == ref:
             return str(row["Id"])
     for row in rows:
-        names = row.get("Names") or []
+        names = row.get("Names", [row.get("Name")])
         if isinstance(names, list) and any(str(n).lstrip("/") == wanted for n in names):
             return str(row["Id"])
     matches = [str(row["Id"]) for row in rows if ref and str(row.get("Id", "")).startswith(ref)]
@@ -102,12 +119,4 @@ async def resolve_owned_volume(engine: EngineClient, principal: Principal, name:
 
 async def resolve_owned_network(engine: EngineClient, principal: Principal, ref: str) -> str:
     """The network ``ref`` names (id, name or id prefix), if this key may touch it; else 404."""
-    return await resolve_among(
-        principal,
-        "network",
-        ref,
-        engine.networks.list,
-        lambda rows, ref: match_ref(
-            ({"Id": row.get("Id"), "Names": [row.get("Name")]} for row in rows), ref
-        ),
-    )
+    return await resolve_among(principal, "network", ref, engine.networks.list)

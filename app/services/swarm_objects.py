@@ -17,7 +17,7 @@ from app.engine import EngineClient
 from app.engine.swarm import DataObjects as EngineDataObjects
 from app.schemas.swarm import ConfigSpec, Node, Secret, SecretSpec, SwarmInfo
 from app.security.audit import note_target
-from app.security.ownership import owner_labels, reject_reserved_labels, scoped_labels
+from app.security.ownership import owned_labels, scoped_filters
 from app.security.principal import Principal
 from app.services.swarm_views import config_view, node_view, secret_view, swarm_info
 
@@ -52,17 +52,11 @@ async def set_availability(engine: EngineClient, ref: str, availability: str) ->
 
 
 def _body(spec: SecretSpec | ConfigSpec, principal: Principal) -> JSON:
-    reject_reserved_labels(spec.labels)
     return {
         "Name": spec.name,
-        "Labels": {**spec.labels, **owner_labels(principal)},
+        "Labels": owned_labels(spec.labels, principal),
         "Data": base64.b64encode(spec.data).decode("ascii"),
     }
-
-
-def _label_filters(labels: list[str] | None, caller: Principal) -> dict[str, list[str]]:
-    scoped = scoped_labels(labels, caller)
-    return {"label": scoped} if scoped else {}
 
 
 @dataclass(frozen=True)
@@ -79,7 +73,7 @@ class DataObjects(Generic[ViewT]):
         self, engine: EngineClient, caller: Principal, *, labels: list[str] | None = None
     ) -> list[ViewT]:
         """The caller's objects (a secret's data is never read: its view has no field for it)."""
-        rows = await self._api(engine).list(_label_filters(labels, caller))
+        rows = await self._api(engine).list(scoped_filters(labels, caller))
         return sorted((self.view(r) for r in rows), key=lambda v: v.name)
 
     async def create(

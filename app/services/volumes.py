@@ -9,12 +9,7 @@ from app.problems import Conflict
 from app.schemas.common import engine_time
 from app.schemas.volumes import Volume, VolumePruneResult, VolumeSpec
 from app.security.guard import admit_volume_on_engine
-from app.security.ownership import (
-    OWNER_LABEL,
-    owner_labels,
-    reject_reserved_labels,
-    scoped_labels,
-)
+from app.security.ownership import OWNER_LABEL, owned_labels, scoped_filters
 from app.security.principal import Principal
 from app.services import drivers
 from app.settings import Settings
@@ -48,9 +43,7 @@ async def list_volumes(
     engine: EngineClient, caller: Principal, *, labels: list[str] | None
 ) -> list[Volume]:
     """Volumes with these labels (a scope-own key sees only its own)."""
-    scoped = scoped_labels(labels, caller)
-    filters = {"label": scoped} if scoped else {}
-    return [volume_view(v) for v in await engine.volumes.list(filters)]
+    return [volume_view(v) for v in await engine.volumes.list(scoped_filters(labels, caller))]
 
 
 async def create(
@@ -58,10 +51,10 @@ async def create(
 ) -> Volume:
     """Create a volume owned by the caller; one that reaches the host passes the policy as a
     bind mount would (the engine's data-root included among the never-bindable paths)."""
-    reject_reserved_labels(spec.labels)
+    labels = owned_labels(spec.labels, caller)
     await admit_volume_on_engine(engine, spec.driver, spec.driver_opts, caller, settings)
     await drivers.require(engine, "Volume", spec.driver, "driver")
-    body = create_body(spec.model_copy(update={"labels": {**spec.labels, **owner_labels(caller)}}))
+    body = create_body(spec.model_copy(update={"labels": labels}))
     made = volume_view(await engine.volumes.create(body))
     # Issue 11: the engine answers an existing name with that volume; a scope-own key must not
     # get someone else's that way (nor learn more than that the name is taken).
@@ -82,8 +75,7 @@ async def prune(
     engine: EngineClient, caller: Principal, *, labels: list[str] | None
 ) -> VolumePruneResult:
     """Remove unused volumes (only those with these labels; a scope-own key only its own)."""
-    scoped = scoped_labels(labels, caller)
-    result = await engine.volumes.prune({"label": scoped} if scoped else {})
+    result = await engine.volumes.prune(scoped_filters(labels, caller))
     return VolumePruneResult(
         deleted=result.get("VolumesDeleted") or [],
         space_reclaimed=int(result.get("SpaceReclaimed") or 0),

@@ -94,6 +94,8 @@ async def services(sapi: httpx.AsyncClient) -> AsyncIterator[ServiceFactory]:
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()
         made.append(created["id"])
+        # Where the new service lives, as for every create.
+        assert response.headers["Location"] == f"/v1/services/{created['id']}"
         return created
 
     try:

@@ -104,6 +104,7 @@ async def test_scope_own_keys_see_and_reference_only_their_own(
     )
     assert response.status_code == 201, response.text
     secret = response.json()
+    assert response.headers["Location"] == f"/v1/secrets/{secret['id']}"
     try:
         mine = await services(alice, task={"secrets": [secret_name]})
         assert mine["labels"][OWNER_LABEL] == alice.key_id
@@ -160,6 +161,7 @@ async def test_secret_data_is_write_only_and_never_audited(
     )
     assert response.status_code == 201, response.text
     secret = response.json()
+    assert response.headers["Location"] == f"/v1/secrets/{secret['id']}"
     try:
         assert value not in response.text
         assert set(secret) == {"id", "name", "labels", "created", "updated"}
@@ -204,6 +206,9 @@ async def test_configs_are_readable_and_mounted(
     assert response.status_code == 201, response.text
     config = response.json()
     try:
+        location = response.headers["Location"]
+        assert location == f"/v1/configs/{config['id']}"
+        assert (await sapi.get(location)).json()["data"] == "port=8080\n"
         assert config["data"] == "port=8080\n"
         assert (await sapi.get(f"/v1/configs/{name}")).json()["data"] == "port=8080\n"
         binary = await sapi.post(
