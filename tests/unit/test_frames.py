@@ -41,3 +41,21 @@ def test_large_frame_in_small_chunks_and_frames_of_any_size() -> None:
         got.extend(parser.feed(data[pos : pos + 3000]))
     assert [(int(s), p) for s, p in got] == frames
     assert parser.feed(frame(1, b"x")) == [(Stream.STDOUT, b"x")]
+
+
+def test_split_keeps_payloads_and_streams_as_flat_sequences() -> None:
+    parser = FrameParser()
+    data = (
+        frame(1, b"out\n") + frame(2, b"err\n") + frame(1, b"") + frame(0, b"in?") + frame(2, b"x")
+    )
+    got = parser.split(data[:-1])  # the last frame is not complete yet
+    assert got.payloads == [b"out\n", b"err\n", b"in?"]  # the empty payload is dropped
+    assert got.kinds == bytes([1, 2, 0])
+    # Iterating names the stream: 2 is stderr, anything else stdout (as feed always did).
+    assert list(got) == [
+        (Stream.STDOUT, b"out\n"),
+        (Stream.STDERR, b"err\n"),
+        (Stream.STDOUT, b"in?"),
+    ]
+    assert list(parser.split(data[-1:])) == [(Stream.STDERR, b"x")]
+    assert len(parser.split(b"")) == 0
