@@ -61,6 +61,7 @@ class FrameParser:
         self._wanted = _HEADER.size  # bytes needed before the next frame can be complete
 
     def feed(self, chunk: bytes) -> list[tuple[Stream, bytes]]:
+        """The frames ``chunk`` completes, as (stream, payload) pairs."""
         return list(self.split(chunk))
 
     def split(self, chunk: bytes) -> Frames:
