@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from app.engine.frames import Frames, Stream
 from app.services.log_lines import LineIds, ResumePoint, Skipper, split_message
 from app.services.logs import encode_batch
@@ -105,23 +107,22 @@ def test_flood_batches_encode_as_one_event_per_message() -> None:
         assert list(fast_ids._seen.items()) == list(slow_ids._seen.items())
 
 
-def test_a_plain_line_becomes_one_event() -> None:
-    batch: Messages = [
-        (Stream.STDERR, stamp(5, 7) + b" oops\n"),
-        (Stream.STDOUT, stamp(5, 7) + b" ok\n"),
-    ]
-    assert encode_batch(frames(batch), LineIds(), Skipper(None)) == (
-        b"id: 2026-12-03T04:16:05.000000007Z\nevent: stderr\ndata: oops\n\n"
-        b"id: 2026-12-03T04:16:05.000000007Z#1\nevent: stdout\ndata: ok\n\n"
-    )
-
-
-def test_a_flood_batch_becomes_one_event_per_line() -> None:
-    batch: Messages = [
-        (Stream.STDOUT, stamp(5, 7) + b" one\n"),
-        (Stream.STDOUT, stamp(5, 8) + b" two Z\n"),
-    ]
-    assert encode_batch(frames(batch), LineIds(), Skipper(None)) == (
-        b"id: 2026-12-03T04:16:05.000000007Z\nevent: stdout\ndata: one\n\n"
-        b"id: 2026-12-03T04:16:05.000000008Z\nevent: stdout\ndata: two Z\n\n"
-    )
+@pytest.mark.parametrize(
+    ("batch", "events"),
+    [
+        pytest.param(
+            [(Stream.STDERR, stamp(5, 7) + b" oops\n"), (Stream.STDOUT, stamp(5, 7) + b" ok\n")],
+            b"id: 2026-12-03T04:16:05.000000007Z\nevent: stderr\ndata: oops\n\n"
+            b"id: 2026-12-03T04:16:05.000000007Z#1\nevent: stdout\ndata: ok\n\n",
+            id="a repeated timestamp gets #n",
+        ),
+        pytest.param(
+            [(Stream.STDOUT, stamp(5, 7) + b" one\n"), (Stream.STDOUT, stamp(5, 8) + b" two Z\n")],
+            b"id: 2026-12-03T04:16:05.000000007Z\nevent: stdout\ndata: one\n\n"
+            b"id: 2026-12-03T04:16:05.000000008Z\nevent: stdout\ndata: two Z\n\n",
+            id="a flood batch",
+        ),
+    ],
+)
+def test_each_line_becomes_one_event(batch: Messages, events: bytes) -> None:
+    assert encode_batch(frames(batch), LineIds(), Skipper(None)) == events
