@@ -12,7 +12,13 @@ from app.settings import Settings
 from bench.common import die_with_us, service
 from tests.support import engine_url
 
-__all__ = ["child_server", "die_with_us", "engine_socket_count", "rss_bytes"]
+__all__ = [
+    "child_server",
+    "die_with_us",
+    "engine_socket_count",
+    "engine_sockets",
+    "rss_bytes",
+]
 
 
 @contextmanager
@@ -38,8 +44,9 @@ def rss_bytes(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def engine_socket_count(pid: int) -> int:
-    """Unix-socket connections from ``pid`` to the engine's socket, as the kernel sees them.
+def engine_sockets(pid: int) -> set[int]:
+    """The inodes of ``pid``'s unix-socket connections to the engine's socket, as the kernel
+    sees them.
 
     ``ss -x`` lists the engine's end of every connection (local address = the socket path) with
     the inode of the client's end; /proc/PID/fd says which inodes ``pid`` holds.
@@ -53,12 +60,17 @@ def engine_socket_count(pid: int) -> int:
             at = fields.index(path)
             if len(fields) > at + 3:
                 peers.add(fields[at + 3])
-    held = 0
+    held: set[int] = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
             target = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
             continue
         if target.startswith("socket:[") and target[8:-1] in peers:
-            held += 1
+            held.add(int(target[8:-1]))
     return held
+
+
+def engine_socket_count(pid: int) -> int:
+    """How many connections ``pid`` holds to the engine's socket (see ``engine_sockets``)."""
+    return len(engine_sockets(pid))

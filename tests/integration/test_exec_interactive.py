@@ -16,7 +16,7 @@ from app.lifespan import app_state
 from app.settings import Settings
 from tests.conftest import ClientFactory, ServerWith, live_of
 from tests.factories import Factory
-from tests.processes import engine_socket_count
+from tests.processes import engine_sockets
 from tests.support import LiveServer, wait_for
 from tests.ws_client import (
     attach,
@@ -113,14 +113,26 @@ async def test_hanging_up_kills_the_process_tree_and_closes_the_engine_connectio
     assert isinstance(app, FastAPI)
     state = app_state(app)
     streams = state.streams
-    connectors = [state.engine._connector, state.stream_engine._connector, docker.connector]
+    pools = [state.engine._connector, state.stream_engine._connector]
 
-    def busy_sockets() -> int:
-        """This process's engine sockets (``ss``) that no pool holds idle: in use or leaked."""
-        idle = sum(len(c) for pool in connectors for c in getattr(pool, "_conns", {}).values())
-        return engine_socket_count(os.getpid()) - idle
+    def in_use() -> set[int]:
+        """The inodes of the engine connections the server's pools hold in use now. (Counting
+        the process's sockets would also see the other servers of this process come and go.)"""
+        return {
+            os.fstat(sock.fileno()).st_ino
+            for pool in pools
+            for protocol in getattr(pool, "_acquired", ())
+            if protocol.transport is not None
+            and (sock := protocol.transport.get_extra_info("socket")) is not None
+            and sock.fileno() >= 0
+        }
 
-    busy_before, active_before = busy_sockets(), streams.active
+    def hijacked(before: set[int]) -> set[int]:
+        """Connections taken into use since ``before`` that the kernel shows open to the
+        engine: the session's hijacked connection (perhaps a pooled one, reused)."""
+        return (in_use() - before) & engine_sockets(os.getpid())
+
+    in_use_before, active_before = in_use(), streams.active
     script = "sleep 4321 & sleep 4322; wait"
     session = await create_session(api, sleeper, command=["sh", "-c", script])
     async with attach(server.url, session["attach"], token_of(api)):
@@ -131,18 +143,23 @@ async def test_hanging_up_kills_the_process_tree_and_closes_the_engine_connectio
 
         await wait_for(both_running)
         assert streams.active == active_before + 1  # the session holds a stream slot
-        await wait_for(lambda: _true(busy_sockets() > busy_before))  # the hijacked connection
+        connection = await wait_for(lambda: _found(hijacked(in_use_before)))
     # The client hung up.
 
     async def all_gone() -> bool:
         return not any("sleep 432" in row for row in await processes(docker, sleeper))
 
     await wait_for(all_gone)
-    await wait_for(lambda: _true(busy_sockets() <= busy_before))
+    # The kernel no longer has the hijacked connection: the server closed it.
+    await wait_for(lambda: _true(not connection & engine_sockets(os.getpid())))
     await wait_for(lambda: _true(streams.active == active_before))
 
 
 async def _true(value: bool) -> bool:
+    return value
+
+
+async def _found(value: set[int]) -> set[int]:
     return value
 
 
