@@ -21,7 +21,7 @@ class Stream(IntEnum):
 
 
 # A frame's stream byte as a Stream: 2 is stderr, anything else is read as stdout.
-_STREAM_OF = tuple(Stream.STDERR if kind == Stream.STDERR else Stream.STDOUT for kind in range(256))
+STREAM_OF = tuple(Stream.STDERR if kind == Stream.STDERR else Stream.STDOUT for kind in range(256))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Frames:
         return len(self.payloads)
 
     def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
-        return zip(map(_STREAM_OF.__getitem__, self.kinds), self.payloads, strict=True)
+        return zip(map(STREAM_OF.__getitem__, self.kinds), self.payloads, strict=True)
 
 
 class FrameParser:

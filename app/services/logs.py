@@ -11,7 +11,7 @@ from operator import itemgetter
 from typing import Any
 
 from app.engine import EngineClient, EngineStream, is_status
-from app.engine.frames import FrameParser, Frames, Stream
+from app.engine.frames import STREAM_OF, FrameParser, Frames, Stream
 from app.services.log_lines import (
     TS_WIDTH,
     LineIds,
@@ -29,10 +29,8 @@ _STAMP = itemgetter(slice(0, TS_WIDTH))
 _STAMP_END = itemgetter(slice(TS_WIDTH - 1, TS_WIDTH + 1))  # b"Z "
 _TEXT = itemgetter(slice(TS_WIDTH + 1, None))
 _LAST = itemgetter(slice(-1, None))
-# The event's head by the frame's stream byte (2 is stderr, anything else stdout).
-_HEAD_OF = tuple(
-    _HEADS[Stream.STDERR if kind == Stream.STDERR else Stream.STDOUT] for kind in range(256)
-)
+# The event's head by the frame's stream byte.
+_HEAD_OF = tuple(_HEADS[stream] for stream in STREAM_OF)
 
 
 @dataclass(frozen=True)
