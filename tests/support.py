@@ -6,10 +6,13 @@ Making things (containers, volumes, networks, keys) is tests/factories.py's job.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
+import tarfile
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -41,6 +44,18 @@ def spec(**fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"image": TEST_IMAGE, **fields}
     body["labels"] = {**run_labels(), **body.get("labels", {})}
     return body
+
+
+def tar_of(files: Mapping[str, bytes | str]) -> bytes:
+    """An in-memory tar of ``name: content`` (text is UTF-8): a build context, an upload."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, content in files.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def unique_name(prefix: str = "t") -> str:

@@ -10,17 +10,7 @@ import aiodocker
 import httpx
 
 from tests.factories import Factory
-from tests.support import spec, unique_name
-
-
-def tar_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+from tests.support import spec, tar_of, unique_name
 
 
 async def exec_output(docker: aiodocker.Docker, container_id: str, *cmd: str) -> str:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,7 +24,7 @@ import pytest
 from app.cli.openapi import SPEC_PATH
 from tests.factories import Factory
 from tests.registry import LocalRegistry
-from tests.support import RUN_ID, TEST_IMAGE, LiveServer, run_labels, spec, unique_name
+from tests.support import RUN_ID, TEST_IMAGE, LiveServer, run_labels, spec, tar_of, unique_name
 
 PACKAGE = "dockyard_client"
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
@@ -261,13 +259,9 @@ async def test_generated_client_calls_every_operation(
         body=models.ExecSpec.from_dict({"command": ["true"], "detach": True}),
     )
     await call("get_exec", detached.exec_id)
-    tar = io.BytesIO()
-    with tarfile.open(fileobj=tar, mode="w") as archive:
-        info = tarfile.TarInfo("hello.txt")
-        info.size = 3
-        archive.addfile(info, io.BytesIO(b"hi\n"))
+    tar = tar_of({"hello.txt": b"hi\n"})
     # Bytes, not a file object: httpx's AsyncClient cannot send a sync file as the body.
-    await call("put_archive", name, path="/", body=file_type(payload=tar.getvalue()))
+    await call("put_archive", name, path="/", body=file_type(payload=tar))
     await call("get_archive", name, path="/hello.txt")
     await call("pause_container", name)
     await call("unpause_container", name)
@@ -333,15 +327,10 @@ async def test_generated_client_calls_every_operation(
         await call("remove_image", f"{repository}:v1", noprune=True)
         await call("pull_image", body=models.PullSpec.from_dict({"image": f"{repository}:v1"}))
         await call("remove_image", f"{repository}:v1", noprune=True)
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as archive:
-        dockerfile = f"FROM {TEST_IMAGE}\nLABEL genall={mark}\n".encode()
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        archive.addfile(info, io.BytesIO(dockerfile))
+    context = tar_of({"Dockerfile": f"FROM {TEST_IMAGE}\nLABEL genall={mark}\n"})
     built = await call(
         "build_image",
-        body=file_type(payload=context.getvalue()),
+        body=file_type(payload=context),
         labels=json.dumps(labels),
         networkmode="none",
     )

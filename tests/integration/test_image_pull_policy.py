@@ -3,8 +3,6 @@ pull by their pull policy (docker run --pull): through a real registry on 127.0.
 
 from __future__ import annotations
 
-import io
-import tarfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -15,7 +13,7 @@ import pytest
 from tests.factories import Factory
 from tests.registry import LocalRegistry
 from tests.sse import events
-from tests.support import RUN_ID, TEST_IMAGE, spec
+from tests.support import RUN_ID, TEST_IMAGE, spec, tar_of
 
 IMAGE_NOT_FOUND = "https://dockyard.dev/problems/image-not-found"
 
@@ -72,15 +70,10 @@ async def test_a_missing_image_is_image_not_found_wherever_it_is_resolved(
         _is_image_not_found(await api.post("/v1/containers", json=body))
         _is_image_not_found(await api.post("/v1/containers/run", json=body))
     # A build whose FROM the registry does not have.
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as archive:
-        data = f"FROM {in_registry}:1\n".encode()
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
+    context = tar_of({"Dockerfile": f"FROM {in_registry}:1\n"})
     built = await api.post(
         "/v1/images/build",
-        content=context.getvalue(),
+        content=context,
         headers={"Content-Type": "application/x-tar"},
         params={"networkmode": "none"},
     )

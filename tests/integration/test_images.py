@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -16,7 +14,16 @@ from app.settings import Settings
 from tests.factories import Factory
 from tests.registry import LocalRegistry
 from tests.sse import collect, events
-from tests.support import RUN_ID, RUN_LABEL, TEST_IMAGE, LiveServer, second_server, spec, wait_for
+from tests.support import (
+    RUN_ID,
+    RUN_LABEL,
+    TEST_IMAGE,
+    LiveServer,
+    second_server,
+    spec,
+    tar_of,
+    wait_for,
+)
 
 SSE = {"Accept": "text/event-stream"}
 TAR = {"Content-Type": "application/x-tar"}
@@ -38,17 +45,6 @@ async def repository(registry: LocalRegistry, docker: aiodocker.Docker) -> Async
         for tag in row.get("RepoTags") or []:
             if tag.startswith(name + ":"):
                 await docker.images.delete(tag, noprune=True)
-
-
-def tar_context(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 GOOD_DOCKERFILE = f"""\
@@ -90,7 +86,7 @@ async def test_push_remove_pull_round_trip(
     built = await api.post(
         "/v1/images/build",
         params=params,
-        content=tar_context({"Dockerfile": f"FROM {TEST_IMAGE}\nRUN echo {marker} > /marker\n"}),
+        content=tar_of({"Dockerfile": f"FROM {TEST_IMAGE}\nRUN echo {marker} > /marker\n"}),
         headers=TAR,
     )
     assert built.status_code == 200, built.text
@@ -187,7 +183,7 @@ async def test_build_with_an_arg_and_a_label(
     response = await api.post(
         "/v1/images/build",
         params=params,
-        content=tar_context({"Dockerfile": GOOD_DOCKERFILE}),
+        content=tar_of({"Dockerfile": GOOD_DOCKERFILE}),
         headers=TAR,
     )
     assert response.status_code == 200, response.text
@@ -208,7 +204,7 @@ async def test_build_streams_its_steps_and_ends_with_the_id(
     api: httpx.AsyncClient, docker: aiodocker.Docker
 ) -> None:
     params = build_params(buildargs='{"GREETING": "sse"}', nocache=True)
-    context = tar_context({"Dockerfile": GOOD_DOCKERFILE})
+    context = tar_of({"Dockerfile": GOOD_DOCKERFILE})
     async with api.stream(
         "POST", "/v1/images/build", params=params, content=context, headers={**TAR, **SSE}
     ) as response:
@@ -227,7 +223,7 @@ async def test_failing_run_is_a_problem_with_the_step_output(api: httpx.AsyncCli
     response = await api.post(
         "/v1/images/build",
         params=build_params(),
-        content=tar_context({"Dockerfile": FAILING_DOCKERFILE}),
+        content=tar_of({"Dockerfile": FAILING_DOCKERFILE}),
         headers=TAR,
     )
     assert response.status_code == 422, response.text
@@ -239,7 +235,7 @@ async def test_failing_run_is_a_problem_with_the_step_output(api: httpx.AsyncCli
 
 
 async def test_failing_run_streams_an_error_event(api: httpx.AsyncClient) -> None:
-    context = tar_context({"Dockerfile": FAILING_DOCKERFILE})
+    context = tar_of({"Dockerfile": FAILING_DOCKERFILE})
     async with api.stream(
         "POST", "/v1/images/build", params=build_params(), content=context, headers={**TAR, **SSE}
     ) as response:
@@ -265,7 +261,7 @@ async def test_a_context_over_the_limit_is_413(
     small_server: LiveServer, docker: aiodocker.Docker, admin_token: str
 ) -> None:
     tag = f"dy-img-{RUN_ID}:too-big"
-    big = tar_context({"Dockerfile": GOOD_DOCKERFILE, "padding.bin": "x" * 40_000})
+    big = tar_of({"Dockerfile": GOOD_DOCKERFILE, "padding.bin": "x" * 40_000})
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(big), 1024):
@@ -283,7 +279,7 @@ async def test_a_context_over_the_limit_is_413(
             "/v1/images/build", params={"tag": tag}, content=chunks(), headers=TAR
         )
         assert chunked.status_code == 413, chunked.text
-        small = tar_context({"Dockerfile": f"FROM {TEST_IMAGE}\n"})
+        small = tar_of({"Dockerfile": f"FROM {TEST_IMAGE}\n"})
         fits = await client.post(
             "/v1/images/build",
             params={"tag": tag, "labels": f'{{"{RUN_LABEL}": "{RUN_ID}"}}'},
@@ -295,7 +291,7 @@ async def test_a_context_over_the_limit_is_413(
 
 
 async def test_bad_build_requests_are_4xx(api: httpx.AsyncClient) -> None:
-    context = tar_context({"Dockerfile": GOOD_DOCKERFILE})
+    context = tar_of({"Dockerfile": GOOD_DOCKERFILE})
     wrong_type = await api.post("/v1/images/build", content=context)
     assert wrong_type.status_code == 415
     bad_json = await api.post(
@@ -354,7 +350,7 @@ async def test_prune_removes_unused_labelled_images_and_keeps_used_ones(
                 "labels": labels,
                 "networkmode": "none",
             },
-            content=tar_context({"Dockerfile": dockerfile}),
+            content=tar_of({"Dockerfile": dockerfile}),
             headers=TAR,
         )
         assert built.status_code == 200, built.text
@@ -388,7 +384,7 @@ async def test_a_client_leaving_a_build_stream_stops_the_build(
         rows = await docker.containers.list(all=True, filters={"ancestor": [TEST_IMAGE]})
         return [row._container for row in rows if token in row._container.get("Command", "")]
 
-    context = tar_context({"Dockerfile": dockerfile})
+    context = tar_of({"Dockerfile": dockerfile})
     async with api.stream(
         "POST", "/v1/images/build", params=build_params(), content=context, headers={**TAR, **SSE}
     ) as response:

@@ -8,9 +8,7 @@ engine: no container with the case's unique label, and no ``create`` event for i
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,6 +32,7 @@ from tests.support import (
     run_labels,
     second_server,
     spec,
+    tar_of,
     unique_name,
     wait_for,
 )
@@ -519,13 +518,10 @@ async def test_long_calls_are_limited_per_key(
             assert fourth.status_code == 429, fourth.text
             refused_run = await hog.post(CREATE + "/run", json=spec(command=["true"]))
             assert refused_run.status_code == 429, refused_run.text
-            tar = io.BytesIO()
-            with tarfile.open(fileobj=tar, mode="w"):
-                pass
             upload = await hog.put(
                 f"{CREATE}/{ref}/archive",
                 params={"path": "/"},
-                content=tar.getvalue(),
+                content=tar_of({}),
                 headers={"Content-Type": "application/x-tar"},
             )
             assert upload.status_code == 429, upload.text
@@ -582,16 +578,11 @@ async def test_builds_on_the_host_network_need_the_privileged_profile(
 ) -> None:
     admin = await client_for("admin", "baseline")
     tag = f"dockyard-test/hostnet:{uuid.uuid4().hex[:8]}"
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        data = b"FROM busybox:local\nRUN true\n"
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    context = tar_of({"Dockerfile": b"FROM busybox:local\nRUN true\n"})
     response = await admin.post(
         "/v1/images/build",
         params={"tag": tag, "networkmode": mode},
-        content=context.getvalue(),
+        content=context,
         headers={"Content-Type": "application/x-tar"},
     )
     assert response.status_code == 403, response.text
@@ -625,13 +616,10 @@ async def test_an_operator_may_not_exec_into_a_container_beyond_its_profile(
     operator = await client_for("operator", profile)
     user = {"user": "1000"} if profile == "restricted" else {}
     response = await operator.post(f"{CREATE}/{ref}/exec", json={"command": ["true"], **user})
-    tar = io.BytesIO()
-    with tarfile.open(fileobj=tar, mode="w"):
-        pass
     upload = await operator.put(
         f"{CREATE}/{ref}/archive",
         params={"path": "/"},
-        content=tar.getvalue(),
+        content=tar_of({}),
         headers={"Content-Type": "application/x-tar"},
     )
     if allowed:
