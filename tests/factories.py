@@ -56,23 +56,31 @@ class Factory:
     async def volume(
         self, name: str | None = None, *, client: httpx.AsyncClient | None = None, **fields: Any
     ) -> dict[str, Any]:
-        body = {"name": name or unique_name("vol"), **fields}
-        body["labels"] = {**run_labels(), **fields.get("labels", {})}
-        response = await (client or self.api).post("/v1/volumes", json=body)
-        assert response.status_code == 201, response.text
-        made: dict[str, Any] = response.json()
+        """A labelled volume (``name`` made up unless given)."""
+        made = await self._labelled("volumes", name or unique_name("vol"), client, fields)
         self.volumes.append(str(made["name"]))
         return made
 
     async def network(
         self, name: str | None = None, *, client: httpx.AsyncClient | None = None, **fields: Any
     ) -> dict[str, Any]:
-        body = {"name": name or unique_name("net"), **fields}
-        body["labels"] = {**run_labels(), **fields.get("labels", {})}
-        response = await (client or self.api).post("/v1/networks", json=body)
+        """A labelled network (``name`` made up unless given)."""
+        made = await self._labelled("networks", name or unique_name("net"), client, fields)
+        self.networks.append(str(made["id"]))
+        return made
+
+    async def _labelled(
+        self,
+        collection: str,
+        name: str,
+        client: httpx.AsyncClient | None,
+        fields: dict[str, Any],
+    ) -> dict[str, Any]:
+        """POST /v1/<collection> with the run label added to ``fields``' labels; 201 asserted."""
+        body = {"name": name, **fields, "labels": {**run_labels(), **fields.get("labels", {})}}
+        response = await (client or self.api).post(f"/v1/{collection}", json=body)
         assert response.status_code == 201, response.text
         made: dict[str, Any] = response.json()
-        self.networks.append(str(made["id"]))
         return made
 
     def key(self, role: str, profile: str = "baseline", **fields: Any) -> tuple[ApiKey, str]:
