@@ -64,7 +64,7 @@ def own_work(service_ms: list[float], engine_ms: list[float], floor_ms: list[flo
 
 async def stack_floor(
     container_id: str,
-    list_params: dict[str, str],
+    filters: str,
     engine_inspect_ms: list[float],
     engine_list_ms: list[float],
 ) -> float:
@@ -77,7 +77,6 @@ async def stack_floor(
                 async with client.get(path, params=params) as response:
                     await checked(response)
 
-            filters = json.dumps({"label": [list_params["label"]]})
             report(
                 f"stack floor: list ({CONTAINERS})",
                 await timed(lambda: get("/containers", {"all": "1", "filters": filters}), REPEAT),
@@ -168,7 +167,7 @@ async def main() -> None:
                     "  (any round trip through uvicorn, before an engine call)"
                 )
                 own = own_work(inspect_ms, engine_inspect_ms, floor)
-                stack = await stack_floor(ids[0], list_params, engine_inspect_ms, engine_list_ms)
+                stack = await stack_floor(ids[0], filters, engine_inspect_ms, engine_list_ms)
                 print(
                     f"own work on an inspect (p50 inspect - engine - HTTP floor): Dockyard "
                     f"{own:.3f} ms (goal 0.15), the stack's floor {stack:.3f} ms: FastAPI, "
