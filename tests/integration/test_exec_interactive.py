@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.engine.sockets import OutputQueue
 from app.lifespan import app_state
 from app.settings import Settings
 from tests.conftest import ClientFactory, ServerWith, live_of
@@ -115,24 +116,21 @@ async def test_hanging_up_kills_the_process_tree_and_closes_the_engine_connectio
     streams = state.streams
     pools = [state.engine._connector, state.stream_engine._connector]
 
-    def in_use() -> set[int]:
-        """The inodes of the engine connections the server's pools hold in use now. (Counting
-        the process's sockets would also see the other servers of this process come and go.)"""
+    def hijacked() -> set[int]:
+        """The inodes of the server's upgraded engine connections (their bytes go to an
+        ``OutputQueue``, not to an HTTP parser). Counting the process's sockets instead would
+        also see other servers of this process, and other calls of this one, come and go."""
         return {
             os.fstat(sock.fileno()).st_ino
             for pool in pools
             for protocol in getattr(pool, "_acquired", ())
-            if protocol.transport is not None
+            if isinstance(getattr(protocol, "_payload_parser", None), OutputQueue)
+            and protocol.transport is not None
             and (sock := protocol.transport.get_extra_info("socket")) is not None
             and sock.fileno() >= 0
         }
 
-    def hijacked(before: set[int]) -> set[int]:
-        """Connections taken into use since ``before`` that the kernel shows open to the
-        engine: the session's hijacked connection (perhaps a pooled one, reused)."""
-        return (in_use() - before) & engine_sockets(os.getpid())
-
-    in_use_before, active_before = in_use(), streams.active
+    hijacked_before, active_before = hijacked(), streams.active
     script = "sleep 4321 & sleep 4322; wait"
     session = await create_session(api, sleeper, command=["sh", "-c", script])
     async with attach(server.url, session["attach"], token_of(api)):
@@ -143,7 +141,7 @@ async def test_hanging_up_kills_the_process_tree_and_closes_the_engine_connectio
 
         await wait_for(both_running)
         assert streams.active == active_before + 1  # the session holds a stream slot
-        connection = await wait_for(lambda: _found(hijacked(in_use_before)))
+        connection = await wait_for(lambda: _found(hijacked() - hijacked_before))
     # The client hung up.
 
     async def all_gone() -> bool:
